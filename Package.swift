@@ -1,0 +1,93 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// gridlite: a MongoDB-wire-protocol daemon that keeps GridFS buckets in SQLite.
+///
+/// Modules, each depending only downward (see docs/architecture.md):
+/// CLibBSON/CBSONShim → BSON → Wire → Query → Storage → Commands → SQLiteStorage → Server → gridlite
+let package = Package(
+    name: "gridlite",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gridlite", targets: ["gridlite"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // libbson, through pkg-config; only the BSON module imports it (via the shim).
+        .systemLibrary(
+            name: "CLibBSON",
+            pkgConfig: "libbson-1.0",
+            providers: [.apt(["libbson-dev"])]
+        ),
+        // Allocates the 128-byte-aligned bson_t / bson_iter_t on the heap for Swift.
+        .target(name: "CBSONShim", dependencies: ["CLibBSON"]),
+        .target(name: "BSON", dependencies: ["CBSONShim"]),
+
+        // Frames, OP_MSG, OP_QUERY/OP_REPLY. Knows no commands.
+        .target(name: "Wire", dependencies: [
+            "BSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+
+        // PCRE2 for $regex; only the Query module imports it.
+        .systemLibrary(
+            name: "CPCRE2",
+            pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"])]
+        ),
+        // MongoDB query semantics over BSON: comparison order, filters, projection, updates, key encoding.
+        .target(name: "Query", dependencies: ["BSON", "CPCRE2"]),
+
+        // The storage protocol every backend implements (with its pushdown hooks). Knows no SQL.
+        .target(name: "Storage", dependencies: ["BSON", "Query"]),
+
+        // One handler per command, a sorted dispatch table, MongoDB error codes. Knows no SQL.
+        .target(name: "Commands", dependencies: [
+            "BSON", "Query", "Storage",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // SQLite from the system; only SQLiteStorage imports it.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(name: "SQLiteStorage", dependencies: [
+            "BSON", "Query", "Storage", "CSQLite",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // NIO server: connections, framing, cursors' lifetime.
+        .target(name: "Server", dependencies: [
+            "BSON", "Wire", "Commands", "Storage",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        .executableTarget(name: "gridlite", dependencies: [
+            "Server", "SQLiteStorage", "Commands", "Storage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        .testTarget(name: "BSONTests", dependencies: ["BSON"]),
+        .testTarget(name: "WireTests", dependencies: [
+            "Wire", "BSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "BSON"]),
+        .testTarget(name: "SQLiteStorageTests", dependencies: ["SQLiteStorage", "Storage", "Query", "BSON"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "BSON"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

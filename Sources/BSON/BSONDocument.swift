@@ -1,0 +1,117 @@
+import CBSONShim
+
+/// A BSON document that owns its bytes.
+///
+/// Bytes from the network enter through ``init(validating:)``, which checks them with libbson
+/// (structure, lengths, UTF-8); every reader here still bounds-checks, so a document can never
+/// crash the process. Field order and types are kept exactly as written.
+public struct BSONDocument: Sendable, Hashable {
+    /// The encoded document: an int32 length, the elements, a trailing zero byte.
+    public internal(set) var bytes: [UInt8]
+
+    /// The empty document `{}`.
+    public init() {
+        bytes = [5, 0, 0, 0, 0]
+    }
+
+    /// Validates `bytes` as exactly one BSON document and keeps a copy.
+    public init(validating bytes: some Collection<UInt8>) throws(BSONError) {
+        let copy = Array(bytes)
+        try BSONDocument.validate(copy)
+        self.bytes = copy
+    }
+
+    /// Wraps bytes this process produced itself (already known to be valid).
+    init(trusted bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// Checks that `bytes` are exactly one well-formed BSON document.
+    public static func validate(_ bytes: [UInt8]) throws(BSONError) {
+        guard bytes.count >= 5 else { throw BSONError("document is shorter than 5 bytes") }
+        let declared = Int(readInt32(bytes, 0) ?? -1)
+        guard declared == bytes.count else {
+            throw BSONError("document length \(declared) does not match the \(bytes.count) bytes given")
+        }
+        var offset = 0
+        var message = [CChar](repeating: 0, count: 512)
+        let ok = bytes.withUnsafeBufferPointer { buf in
+            message.withUnsafeMutableBufferPointer { msg in
+                gl_bson_validate(buf.baseAddress, buf.count, &offset, msg.baseAddress, msg.count)
+            }
+        }
+        if !ok {
+            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw BSONError("invalid BSON: \(text)", offset: offset)
+        }
+        // libbson accepts a few things the specification rejects; check those in Swift.
+        try StrictChecker.check(bytes, start: 0, end: bytes.count, depth: 0)
+    }
+
+    /// The number of top-level fields.
+    public var count: Int {
+        var n = 0
+        for _ in elements { n += 1 }
+        return n
+    }
+
+    /// True when the document has no fields.
+    public var isEmpty: Bool { bytes.count <= 5 }
+
+    /// The field names, in order.
+    public var keys: [String] { elements.map(\.key) }
+
+    /// The first value stored under `key`, if any.
+    public subscript(key: String) -> BSONValue? {
+        element(forKey: key)?.value
+    }
+
+    /// The first raw element stored under `key`, if any.
+    public func element(forKey key: String) -> BSONElement? {
+        let wanted = Array(key.utf8)
+        for e in elements where e.keyBytesEqual(wanted) { return e }
+        return nil
+    }
+
+    /// True when the document has a field named `key`.
+    public func contains(_ key: String) -> Bool { element(forKey: key) != nil }
+
+    /// The value at a dotted path (`"a.b.0.c"`), descending into documents and, by numeric
+    /// position, into arrays. Returns nil when any step is missing. (MongoDB's implicit array
+    /// traversal is the Query module's job.)
+    public func value(atPath path: String) -> BSONValue? {
+        var current: BSONValue = .document(self)
+        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
+            switch current {
+            case .document(let d):
+                guard let v = d[String(part)] else { return nil }
+                current = v
+            case .array(let a):
+                guard let i = Int(part), i >= 0, i < a.count else { return nil }
+                current = a[i]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
+
+    /// The elements in order, decoded lazily.
+    public var elements: BSONElementSequence { BSONElementSequence(bytes: bytes, start: 4, end: bytes.count - 1) }
+
+    /// All fields as (key, value) pairs.
+    public var pairs: [(key: String, value: BSONValue)] { elements.map { ($0.key, $0.value) } }
+}
+
+extension BSONDocument: Sequence {
+    /// Iterates (key, value) pairs in order.
+    public func makeIterator() -> AnyIterator<(key: String, value: BSONValue)> {
+        var it = elements.makeIterator()
+        return AnyIterator { it.next().map { ($0.key, $0.value) } }
+    }
+}
+
+extension BSONDocument: CustomStringConvertible {
+    /// Relaxed extended JSON, for logs.
+    public var description: String { relaxedExtendedJSON }
+}

@@ -1,0 +1,56 @@
+import CBSONShim
+
+/// An IEEE 754-2008 128-bit decimal, kept as its two 64-bit words. Text conversion goes
+/// through libbson; numeric comparison lives in the Query module.
+public struct Decimal128: Sendable, Hashable, CustomStringConvertible {
+    /// The low 64 bits (the first eight bytes on the wire, little-endian).
+    public let low: UInt64
+    /// The high 64 bits (sign, combination field, exponent and the top of the coefficient).
+    public let high: UInt64
+
+    /// Wraps the two words as stored.
+    public init(low: UInt64, high: UInt64) {
+        self.low = low
+        self.high = high
+    }
+
+    /// Parses a decimal string such as `"1.5E+3"`, `"NaN"` or `"-Infinity"`.
+    public init?(_ text: String) {
+        var lo: UInt64 = 0
+        var hi: UInt64 = 0
+        let ok = text.withCString { gl_decimal128_from_string($0, &lo, &hi) }
+        guard ok else { return nil }
+        self.init(low: lo, high: hi)
+    }
+
+    /// The canonical string form libbson and MongoDB print.
+    public var description: String {
+        var buf = [CChar](repeating: 0, count: 64)
+        buf.withUnsafeMutableBufferPointer { p in
+            gl_decimal128_to_string(low, high, p.baseAddress)
+        }
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The value as a Double (approximate; NaN and infinities carried over).
+    public var doubleValue: Double {
+        Double(description) ?? parseSpecial()
+    }
+
+    private func parseSpecial() -> Double {
+        switch description {
+        case "Infinity": return .infinity
+        case "-Infinity": return -.infinity
+        default: return .nan
+        }
+    }
+
+    /// The 16 bytes as they appear on the wire.
+    public var bytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(16)
+        withUnsafeBytes(of: low.littleEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: high.littleEndian) { out.append(contentsOf: $0) }
+        return out
+    }
+}
