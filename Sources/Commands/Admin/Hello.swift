@@ -1,0 +1,40 @@
+import BSON
+import Foundation
+
+/// `hello` / `isMaster` / `ismaster`: the handshake every driver starts with, and the monitors'
+/// heartbeat. gridlite presents itself as a standalone MongoDB 7.0 server.
+///
+/// Deliberately absent: `topologyVersion` (clients would start streaming hellos and spin),
+/// `setName`/`hosts` (no replica set), `msg: "isdbgrid"` (no mongos), `$clusterTime`, and
+/// `compression` (until OP_COMPRESSED is implemented).
+public enum HelloCommand: CommandHandler {
+    public static let names = ["hello", "isMaster", "ismaster"]
+    public static let help = "Reports the server's role and limits (driver handshake)."
+    /// Drivers add fields freely (`client`, `compression`, `saslSupportedMechs`…): all are accepted.
+    public static let parameters = ParameterSpec(
+        optional: ["helloOk"],
+        ignored: ["client", "compression", "saslSupportedMechs", "speculativeAuthenticate", "loadBalanced",
+                  "topologyVersion", "maxAwaitTimeMS", "backpressure"])
+
+    public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
+        var reply = BSONDocument()
+        if request.name == "hello" {
+            reply.append("isWritablePrimary", .bool(true))
+        } else {
+            reply.append("ismaster", .bool(true))
+        }
+        if request.body["helloOk"]?.isTruthy == true {
+            reply.append("helloOk", .bool(true))
+        }
+        reply.append("maxBsonObjectSize", .int32(ServerEnvironment.maxBsonObjectSize))
+        reply.append("maxMessageSizeBytes", .int32(ServerEnvironment.maxMessageSizeBytes))
+        reply.append("maxWriteBatchSize", .int32(ServerEnvironment.maxWriteBatchSize))
+        reply.append("localTime", Date().bsonDate)
+        reply.append("logicalSessionTimeoutMinutes", .int32(30))
+        reply.append("connectionId", .int64(context.connection.id))
+        reply.append("minWireVersion", .int32(ServerEnvironment.minWireVersion))
+        reply.append("maxWireVersion", .int32(ServerEnvironment.maxWireVersion))
+        reply.append("readOnly", .bool(false))
+        return reply
+    }
+}

@@ -1,0 +1,83 @@
+import BSON
+
+/// One command. Each handler lives in its own file and is listed in ``CommandTable``.
+///
+/// A handler returns the reply's fields without `ok`; the dispatcher appends `ok: 1.0`, or turns
+/// a thrown error into `{ok: 0, errmsg, code, codeName}`.
+public protocol CommandHandler: Sendable {
+    /// The names the command answers to; the first is canonical (`hello`, then aliases).
+    static var names: [String] { get }
+    /// One line for `listCommands`.
+    static var help: String { get }
+    /// How each field of the command is treated.
+    static var parameters: ParameterSpec { get }
+    /// True when the command must be sent to the `admin` database.
+    static var adminOnly: Bool { get }
+    /// Runs the command.
+    static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument
+}
+
+extension CommandHandler {
+    /// Most commands run on any database.
+    public static var adminOnly: Bool { false }
+}
+
+/// How a command's fields are treated, after FerretDB's classification: required fields must be
+/// present; optional ones are honoured; ignored ones are accepted and have no effect (documented in
+/// docs/commands.md); unimplemented ones fail with `NotImplemented` instead of being silently
+/// dropped. Fields every command may carry (``ParameterSpec/generic``) are always accepted.
+public struct ParameterSpec: Sendable {
+    /// Fields that must be present.
+    public var required: Set<String>
+    /// Fields that are honoured when present.
+    public var optional: Set<String>
+    /// Fields that are accepted and have no effect.
+    public var ignored: Set<String>
+    /// Fields that make the command fail with NotImplemented when present (and not false/null).
+    public var unimplemented: Set<String>
+    /// When true, a field in none of the sets is error 40415, as mongod's IDL parser does.
+    public var strict: Bool
+
+    /// Creates a specification.
+    public init(
+        required: Set<String> = [], optional: Set<String> = [], ignored: Set<String> = [],
+        unimplemented: Set<String> = [], strict: Bool = false
+    ) {
+        self.required = required
+        self.optional = optional
+        self.ignored = ignored
+        self.unimplemented = unimplemented
+        self.strict = strict
+    }
+
+    /// Accepts anything (for handshake commands, whose clients add fields freely).
+    public static let lenient = ParameterSpec()
+
+    /// Fields any command may carry: routing, sessions, concerns, API versioning, tracing.
+    public static let generic: Set<String> = [
+        "$db", "lsid", "$readPreference", "$clusterTime", "txnNumber", "autocommit", "startTransaction",
+        "writeConcern", "readConcern", "apiVersion", "apiStrict", "apiDeprecationErrors", "comment",
+        "maxTimeMS", "$audit", "$client", "mayBypassWriteBlocking", "$configServerState", "$queryOptions",
+        "$maxTimeMS",
+    ]
+
+    /// Checks a request against the specification.
+    public func check(_ request: CommandRequest) throws(CommandError) {
+        for field in required where !request.body.contains(field) && request.sequences[field] == nil {
+            throw CommandError.missingField(field, in: request.name)
+        }
+        for element in request.body.elements {
+            let key = element.key
+            if key == request.name || ParameterSpec.generic.contains(key) { continue }
+            if unimplemented.contains(key) {
+                let v = element.value
+                if case .null = v { continue }
+                if case .bool(false) = v { continue }
+                throw CommandError(.notImplemented, "\(request.name): support for field '\(key)' is not implemented yet")
+            }
+            if strict && !required.contains(key) && !optional.contains(key) && !ignored.contains(key) {
+                throw CommandError(code: 40415, codeName: "Location40415", message: "BSON field '\(request.name).\(key)' is an unknown field.")
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+/// MongoDB error codes that command handlers return, with their code names.
+///
+/// Codes drivers treat as "node is unhealthy" (91, 189, 10107, 11600, 11602, 13435, 13436) are
+/// deliberately absent: sending them makes drivers reset their connection pools.
+public enum ErrorCode: Int32, Sendable, CaseIterable {
+    case internalError = 1
+    case badValue = 2
+    case noSuchKey = 4
+    case failedToParse = 9
+    case typeMismatch = 14
+    case illegalOperation = 20
+    case namespaceNotFound = 26
+    case indexNotFound = 27
+    case conflictingUpdateOperators = 40
+    case cursorNotFound = 43
+    case namespaceExists = 48
+    case maxTimeMSExpired = 50
+    case commandNotFound = 59
+    case immutableField = 66
+    case cannotCreateIndex = 67
+    case invalidNamespace = 73
+    case indexOptionsConflict = 85
+    case indexKeySpecsConflict = 86
+    case invalidOptions = 72
+    case notImplemented = 238
+    case unauthorized = 13
+    case bsonObjectTooLarge = 10334
+    case duplicateKey = 11000
+    case location40414 = 40414
+    case queryExceededMemoryLimit = 292
+
+    /// The code name MongoDB reports in `codeName`.
+    public var name: String {
+        switch self {
+        case .internalError: return "InternalError"
+        case .badValue: return "BadValue"
+        case .noSuchKey: return "NoSuchKey"
+        case .failedToParse: return "FailedToParse"
+        case .typeMismatch: return "TypeMismatch"
+        case .illegalOperation: return "IllegalOperation"
+        case .namespaceNotFound: return "NamespaceNotFound"
+        case .indexNotFound: return "IndexNotFound"
+        case .conflictingUpdateOperators: return "ConflictingUpdateOperators"
+        case .cursorNotFound: return "CursorNotFound"
+        case .namespaceExists: return "NamespaceExists"
+        case .maxTimeMSExpired: return "MaxTimeMSExpired"
+        case .commandNotFound: return "CommandNotFound"
+        case .immutableField: return "ImmutableField"
+        case .cannotCreateIndex: return "CannotCreateIndex"
+        case .invalidNamespace: return "InvalidNamespace"
+        case .indexOptionsConflict: return "IndexOptionsConflict"
+        case .indexKeySpecsConflict: return "IndexKeySpecsConflict"
+        case .invalidOptions: return "InvalidOptions"
+        case .notImplemented: return "NotImplemented"
+        case .unauthorized: return "Unauthorized"
+        case .bsonObjectTooLarge: return "BSONObjectTooLarge"
+        case .duplicateKey: return "DuplicateKey"
+        case .location40414: return "Location40414"
+        case .queryExceededMemoryLimit: return "QueryExceededMemoryLimitNoDiskUseAllowed"
+        }
+    }
+}
+
+/// A command failure, answered as `{ok: 0, errmsg, code, codeName}`.
+public struct CommandError: Error, Sendable, CustomStringConvertible {
+    /// The numeric code.
+    public let code: Int32
+    /// The code name.
+    public let codeName: String
+    /// The human-readable message (`errmsg`).
+    public let message: String
+
+    /// Creates an error with a known code.
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code.rawValue
+        self.codeName = code.name
+        self.message = message
+    }
+
+    /// Creates an error with any code (passed through from a lower layer).
+    public init(code: Int32, codeName: String, message: String) {
+        self.code = code
+        self.codeName = codeName
+        self.message = message
+    }
+
+    public var description: String { "\(codeName)(\(code)): \(message)" }
+
+    /// A required field is missing.
+    public static func missingField(_ field: String, in command: String) -> CommandError {
+        CommandError(.location40414, "BSON field '\(command).\(field)' is missing but a required field")
+    }
+
+    /// A field has the wrong BSON type.
+    public static func wrongType(_ field: String, in command: String, expected: String, got: BSONType) -> CommandError {
+        CommandError(.typeMismatch, "BSON field '\(command).\(field)' is the wrong type '\(got.alias)', expected type '\(expected)'")
+    }
+}
+
+import BSON

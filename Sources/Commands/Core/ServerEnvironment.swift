@@ -1,0 +1,108 @@
+import BSON
+import Foundation
+import Logging
+import Synchronization
+
+/// Facts about this server process that commands report: version, start time, command line,
+/// where it listens. Built once at start-up and shared by every connection.
+public final class ServerEnvironment: Sendable {
+    /// The MongoDB version gridlite reports (drivers gate features on it; 7.0 ↔ wire version 21).
+    public static let mongoVersion = "7.0.0"
+    /// `versionArray` matching ``mongoVersion``.
+    public static let mongoVersionArray: [Int32] = [7, 0, 0, 0]
+    /// Wire protocol versions spoken.
+    public static let minWireVersion: Int32 = 0
+    /// The highest wire version (MongoDB 7.0).
+    public static let maxWireVersion: Int32 = 21
+    /// Largest BSON document accepted or produced.
+    public static let maxBsonObjectSize: Int32 = 16 * 1024 * 1024
+    /// Largest wire message accepted.
+    public static let maxMessageSizeBytes: Int32 = 48_000_000
+    /// Largest write batch.
+    public static let maxWriteBatchSize: Int32 = 100_000
+
+    /// gridlite's own version.
+    public let gridliteVersion: String
+    /// When the process started.
+    public let startDate: Date
+    /// The command line as given.
+    public let argv: [String]
+    /// The parsed options (`getCmdLineOpts.parsed`).
+    public let parsedOptions: BSONDocument
+    /// The host name of this machine.
+    public let hostName: String
+    /// The port the server listens on (set once bound; 0 before).
+    public var listenPort: Int { port.load(ordering: .relaxed) }
+    private let port = Atomic<Int>(0)
+    /// Process id.
+    public let pid: Int32
+    /// Name reported as `storageEngine.name`.
+    public let storageEngineName: String
+    /// Live counters.
+    public let counters: ServerCounters
+
+    /// Creates the environment.
+    public init(
+        gridliteVersion: String, argv: [String], parsedOptions: BSONDocument,
+        storageEngineName: String, counters: ServerCounters = ServerCounters(), startDate: Date = Date()
+    ) {
+        self.gridliteVersion = gridliteVersion
+        self.startDate = startDate
+        self.argv = argv
+        self.parsedOptions = parsedOptions
+        self.hostName = ProcessInfo.processInfo.hostName
+        self.pid = ProcessInfo.processInfo.processIdentifier
+        self.storageEngineName = storageEngineName
+        self.counters = counters
+    }
+
+    /// Records the port actually bound.
+    public func setListenPort(_ value: Int) {
+        port.store(value, ordering: .relaxed)
+    }
+
+    /// `host:port` as serverStatus reports it.
+    public var hostAndPort: String { "\(hostName):\(listenPort)" }
+
+    /// Seconds since start.
+    public var uptime: Double { Date().timeIntervalSince(startDate) }
+}
+
+/// Facts about the connection a command arrived on.
+public struct ConnectionInfo: Sendable {
+    /// Server-assigned id, increasing from 1.
+    public let id: Int64
+    /// The peer's `host:port`.
+    public let remoteAddress: String
+    /// Our `host:port` on this connection.
+    public let localAddress: String
+
+    /// Creates connection facts.
+    public init(id: Int64, remoteAddress: String, localAddress: String) {
+        self.id = id
+        self.remoteAddress = remoteAddress
+        self.localAddress = localAddress
+    }
+}
+
+/// Everything a handler may use while it runs.
+public struct CommandContext: Sendable {
+    /// The process-wide facts.
+    public let environment: ServerEnvironment
+    /// The connection the command came on.
+    public let connection: ConnectionInfo
+    /// A logger carrying the connection id.
+    public let logger: Logger
+
+    /// Creates a context.
+    public init(environment: ServerEnvironment, connection: ConnectionInfo, logger: Logger) {
+        self.environment = environment
+        self.connection = connection
+        self.logger = logger
+    }
+}
+
+extension Date {
+    /// Milliseconds since the epoch, as a BSON date.
+    public var bsonDate: BSONValue { .datetime(Int64((timeIntervalSince1970 * 1000).rounded(.down))) }
+}

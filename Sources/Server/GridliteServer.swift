@@ -1,0 +1,95 @@
+import Commands
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Wire
+
+/// The TCP server: accepts connections and runs one task per connection, each handling its
+/// requests in order. It is a `Service`: graceful shutdown stops accepting, lets in-flight
+/// commands finish and reply, then closes every connection.
+public final class GridliteServer: Service, Sendable {
+    private let channel: NIOAsyncChannel<NIOAsyncChannel<WireFrame, ByteBuffer>, Never>
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+    private let makeContext: @Sendable (ConnectionInfo, Logger) -> CommandContext
+    private let dispatcher: CommandDispatcher
+    private let hooks: ConnectionHooks
+    private let counters: ServerCounters
+
+    /// The port actually bound (useful with port 0).
+    public let boundPort: Int
+
+    /// Binds the listening socket. Fails (e.g. port in use) before anything else starts.
+    /// `makeContext` builds each command's context from the connection's facts.
+    public static func bind(
+        configuration: ServerConfiguration, dispatcher: CommandDispatcher, hooks: ConnectionHooks = ConnectionHooks(),
+        counters: ServerCounters, logger: Logger, makeContext: @escaping @Sendable (ConnectionInfo, Logger) -> CommandContext
+    ) async throws -> GridliteServer {
+        let maxSize = configuration.maxMessageSize
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: configuration.backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: false)
+            .bind(host: configuration.host, port: configuration.port) { child in
+                child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(WireFrameDecoder(maxMessageLength: maxSize)))
+                    return try NIOAsyncChannel<WireFrame, ByteBuffer>(wrappingChannelSynchronously: child)
+                }
+            }
+        let port = channel.channel.localAddress?.port ?? configuration.port
+        return GridliteServer(channel: channel, configuration: configuration, logger: logger,
+                              makeContext: makeContext, dispatcher: dispatcher, hooks: hooks, counters: counters, boundPort: port)
+    }
+
+    private init(
+        channel: NIOAsyncChannel<NIOAsyncChannel<WireFrame, ByteBuffer>, Never>, configuration: ServerConfiguration,
+        logger: Logger, makeContext: @escaping @Sendable (ConnectionInfo, Logger) -> CommandContext,
+        dispatcher: CommandDispatcher, hooks: ConnectionHooks, counters: ServerCounters, boundPort: Int
+    ) {
+        self.channel = channel
+        self.configuration = configuration
+        self.logger = logger
+        self.makeContext = makeContext
+        self.dispatcher = dispatcher
+        self.hooks = hooks
+        self.counters = counters
+        self.boundPort = boundPort
+    }
+
+    /// Accepts connections until graceful shutdown, then waits for every connection to finish.
+    public func run() async throws {
+        let serverChannel = channel.channel
+        logger.info("listening on \(configuration.host):\(boundPort)")
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await channel.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        group.addTask {
+                            await Connection(
+                                channel: connection, dispatcher: self.dispatcher, hooks: self.hooks,
+                                counters: self.counters, logger: self.logger, makeContext: self.makeContext
+                            ).run()
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            serverChannel.close(promise: nil)
+        }
+        logger.info("server stopped")
+    }
+}
+
+/// Callbacks the server makes around a connection's life (e.g. to free its cursors).
+public struct ConnectionHooks: Sendable {
+    /// Called once when a connection has closed, with its id.
+    public var onClose: @Sendable (Int64) async -> Void
+
+    /// Creates hooks; by default they do nothing.
+    public init(onClose: @escaping @Sendable (Int64) async -> Void = { _ in }) {
+        self.onClose = onClose
+    }
+}

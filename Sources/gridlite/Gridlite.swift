@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The `gridlite` command: a MongoDB-wire-compatible GridFS server over SQLite.
+@main
+struct Gridlite: AsyncParsableCommand {
+    /// gridlite's release version.
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "gridlite",
+        abstract: "A MongoDB-wire-protocol server that keeps GridFS buckets in SQLite.",
+        version: version,
+        subcommands: [Serve.self],
+        defaultSubcommand: nil
+    )
+}
