@@ -1,0 +1,56 @@
+import NIOCore
+
+/// Splits a byte stream into ``WireFrame``s.
+///
+/// Use it as `ByteToMessageHandler(WireFrameDecoder())`. The declared messageLength is never
+/// trusted: as soon as its four bytes have arrived it is checked against 16 and
+/// ``maxMessageLength``, and a bad value throws ``WireProtocolError`` before any body byte is
+/// awaited or buffered. Incomplete frames wait for more bytes.
+public struct WireFrameDecoder: NIOSingleStepByteToMessageDecoder {
+    /// The decoder's output.
+    public typealias InboundOut = WireFrame
+
+    /// MongoDB's default `maxMessageSizeBytes`.
+    public static let defaultMaxMessageLength = 48_000_000
+
+    /// The largest messageLength accepted, header included.
+    public let maxMessageLength: Int
+
+    /// Creates a decoder accepting messages of up to `maxMessageLength` bytes.
+    public init(maxMessageLength: Int = WireFrameDecoder.defaultMaxMessageLength) {
+        self.maxMessageLength = maxMessageLength
+    }
+
+    /// Returns the next complete frame, or nil if more bytes are needed.
+    public mutating func decode(buffer: inout ByteBuffer) throws -> WireFrame? {
+        guard let declared = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: Int32.self) else {
+            return nil
+        }
+        let length = Int(declared)
+        guard length >= MessageHeader.size else {
+            throw WireProtocolError(
+                .invalidMessageLength,
+                "message length \(length) is smaller than the \(MessageHeader.size)-byte header"
+            )
+        }
+        guard length <= maxMessageLength else {
+            throw WireProtocolError(
+                .invalidMessageLength,
+                "message length \(length) exceeds the maximum of \(maxMessageLength) bytes"
+            )
+        }
+        guard buffer.readableBytes >= length, var message = buffer.readSlice(length: length) else {
+            return nil
+        }
+        guard let header = MessageHeader.read(from: &message) else {
+            throw WireProtocolError(.truncated, "message shorter than its header")
+        }
+        return WireFrame(header: header, body: message)
+    }
+
+    /// Like ``decode(buffer:)``; bytes of an unfinished frame left at end of stream are dropped
+    /// (NIO reports them as leftover data).
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> WireFrame? {
+        try decode(buffer: &buffer)
+    }
+}
