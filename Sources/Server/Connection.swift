@@ -51,43 +51,58 @@ struct Connection {
     private func handle(
         _ frame: WireFrame, context: CommandContext, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, log: Logger
     ) async throws -> Bool {
-        let allocator = channel.channel.allocator
+        let requestID = frame.header.requestID
+        var buffer = channel.channel.allocator.buffer(capacity: 256)
         switch try WireRequest.parse(frame) {
         case .msg(let msg):
-            let reply: BSONDocument
-            do {
-                let request = try CommandRequest(
-                    body: msg.body, sequences: msg.sequenceDictionary, database: msg.body["$db"]?.stringValue ?? "admin")
-                reply = await dispatcher.dispatch(request, context: context)
-            } catch {
-                reply = CommandDispatcher.errorReply(error)
+            let reply = await run(context: context) { () throws(CommandError) in
+                var sequences: [String: [BSONDocument]] = [:]
+                for sequence in msg.documentSequences {
+                    guard sequences[sequence.identifier] == nil else {
+                        throw CommandError(.badValue, "duplicate document sequence '\(sequence.identifier)'")
+                    }
+                    sequences[sequence.identifier] = sequence.documents
+                }
+                let database = msg.body["$db"]?.stringValue ?? "admin"
+                return try CommandRequest(body: msg.body, sequences: sequences, database: database)
             }
             if msg.moreToCome { return true }
-            try await outbound.write(WireReplies.opMsg(reply, respondingTo: frame.header.requestID, allocator: allocator))
-            return true
+            OpMsg.writeReply(reply, requestID: nextReplyID(), responseTo: requestID, to: &buffer)
         case .query(let query):
-            let reply: BSONDocument
-            if let database = query.commandDatabase {
-                do {
-                    let request = try CommandRequest(body: query.commandDocument, database: database)
-                    reply = await dispatcher.dispatch(request, context: context)
-                } catch {
-                    reply = CommandDispatcher.errorReply(error)
+            if query.isCommand {
+                let command = try query.command()
+                let reply = await run(context: context) { () throws(CommandError) in
+                    try CommandRequest(body: command.document, database: command.database)
                 }
-                try await outbound.write(WireReplies.opReply(reply, respondingTo: frame.header.requestID, queryFailure: false, allocator: allocator))
+                OpReply(commandReply: reply).write(requestID: nextReplyID(), responseTo: requestID, to: &buffer)
             } else {
-                let err: BSONDocument = [
+                let error: BSONDocument = [
                     "$err": .string("OP_QUERY is only supported for commands on <db>.$cmd; use OP_MSG"),
                     "code": .int32(352), "codeName": "UnsupportedOpQueryCommand", "ok": .double(0),
                 ]
-                try await outbound.write(WireReplies.opReply(err, respondingTo: frame.header.requestID, queryFailure: true, allocator: allocator))
+                OpReply(responseFlags: .queryFailure, documents: [error])
+                    .write(requestID: nextReplyID(), responseTo: requestID, to: &buffer)
             }
-            return true
         case .unsupported(let opCode):
             log.warning("closing connection \(context.connection.id): unsupported opcode \(opCode)")
             return false
         }
+        try await outbound.write(buffer)
+        return true
     }
+
+    /// Builds the request and dispatches it; a malformed request becomes an error reply.
+    private func run(context: CommandContext, _ makeRequest: () throws(CommandError) -> CommandRequest) async -> BSONDocument {
+        do {
+            let request = try makeRequest()
+            return await dispatcher.dispatch(request, context: context)
+        } catch {
+            return CommandDispatcher.errorReply(error)
+        }
+    }
+
+    /// Reply request ids only need to be distinct per connection; drivers match on `responseTo`.
+    private func nextReplyID() -> Int32 { Int32.random(in: 1...Int32.max) }
 
     static func describe(_ address: SocketAddress?) -> String {
         guard let address else { return "" }

@@ -76,7 +76,7 @@ struct Serve: AsyncParsableCommand {
     /// Prints one line to stderr and exits with status 1.
     static func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data("gridlite: \(message)\n".utf8))
-        exit(1)
+        Foundation.exit(1)
     }
 
     /// A short description of a bind error ("Address already in use").
