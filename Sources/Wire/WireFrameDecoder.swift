@@ -48,8 +48,8 @@ public struct WireFrameDecoder: NIOSingleStepByteToMessageDecoder {
         return WireFrame(header: header, body: message)
     }
 
-    /// Like ``decode(buffer:)``; bytes of an unfinished frame left at end of stream are dropped
-    /// (NIO reports them as leftover data).
+    /// Like ``decode(buffer:)``. Bytes of an unfinished frame left at end of stream are not
+    /// decoded: the peer closed mid-message and there is nothing to answer.
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> WireFrame? {
         try decode(buffer: &buffer)
     }
