@@ -139,7 +139,7 @@ func encodeValue(_ value: BSONValue, into out: inout [UInt8]) {
     case .datetime(let ms): appendInt64(&out, ms)
     case .regex(let r):
         appendCString(&out, r.pattern)
-        appendCString(&out, r.options)
+        appendCString(&out, String(r.options.sorted()))  // BSON requires alphabetical option letters
     case .dbPointer(let p):
         appendString(&out, p.ref)
         out.append(contentsOf: p.id.bytes)

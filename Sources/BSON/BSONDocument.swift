@@ -2,8 +2,8 @@ import CBSONShim
 
 /// A BSON document that owns its bytes.
 ///
-/// Bytes from the network enter through ``init(validating:)``, which checks them with libbson
-/// (structure, lengths, UTF-8); every reader here still bounds-checks, so a document can never
+/// Bytes from the network enter through ``init(validating:)``, which checks them completely
+/// (structure, lengths, UTF-8, booleans, depth); every reader here still bounds-checks, so a document can never
 /// crash the process. Field order and types are kept exactly as written.
 public struct BSONDocument: Sendable, Hashable {
     /// The encoded document: an int32 length, the elements, a trailing zero byte.
@@ -26,13 +26,21 @@ public struct BSONDocument: Sendable, Hashable {
         self.bytes = bytes
     }
 
-    /// Checks that `bytes` are exactly one well-formed BSON document.
+    /// Checks that `bytes` are exactly one well-formed BSON document: structure, lengths, UTF-8 of
+    /// keys and strings, booleans, nesting depth (see `StrictChecker`). One allocation-free pass.
     public static func validate(_ bytes: [UInt8]) throws(BSONError) {
         guard bytes.count >= 5 else { throw BSONError("document is shorter than 5 bytes") }
         let declared = Int(readInt32(bytes, 0) ?? -1)
         guard declared == bytes.count else {
             throw BSONError("document length \(declared) does not match the \(bytes.count) bytes given")
         }
+        try StrictChecker.check(bytes, start: 0, end: bytes.count, depth: 0)
+    }
+
+    /// libbson's own validator (structure and UTF-8), kept for cross-checking in tests: it accepts
+    /// a few documents the specification rejects (e.g. bad UTF-8 in string values), so
+    /// ``validate(_:)`` does not rely on it.
+    static func libbsonValidationError(_ bytes: [UInt8]) -> BSONError? {
         var offset = 0
         var message = [CChar](repeating: 0, count: 512)
         let ok = bytes.withUnsafeBufferPointer { buf in
@@ -40,12 +48,9 @@ public struct BSONDocument: Sendable, Hashable {
                 gl_bson_validate(buf.baseAddress, buf.count, &offset, msg.baseAddress, msg.count)
             }
         }
-        if !ok {
-            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw BSONError("invalid BSON: \(text)", offset: offset)
-        }
-        // libbson accepts a few things the specification rejects; check those in Swift.
-        try StrictChecker.check(bytes, start: 0, end: bytes.count, depth: 0)
+        if ok { return nil }
+        let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return BSONError("invalid BSON: \(text)", offset: offset)
     }
 
     /// The number of top-level fields.
