@@ -71,11 +71,13 @@ public struct BSONDocument: Sendable, Hashable {
         element(forKey: key)?.value
     }
 
-    /// The first raw element stored under `key`, if any.
+    /// The first raw element stored under `key`, if any. Compares key bytes in place (no decoding).
     public func element(forKey key: String) -> BSONElement? {
-        let wanted = Array(key.utf8)
-        for e in elements where e.keyBytesEqual(wanted) { return e }
-        return nil
+        var key = key
+        return key.withUTF8 { wanted in
+            for e in elements where e.keyBytesEqual(wanted) { return e }
+            return nil
+        }
     }
 
     /// True when the document has a field named `key`.
@@ -85,20 +87,42 @@ public struct BSONDocument: Sendable, Hashable {
     /// position, into arrays. Returns nil when any step is missing. (MongoDB's implicit array
     /// traversal is the Query module's job.)
     public func value(atPath path: String) -> BSONValue? {
-        var current: BSONValue = .document(self)
+        element(atPath: path)?.value
+    }
+
+    /// The raw element at a dotted path (see ``value(atPath:)``). Walks the bytes in place: only
+    /// the elements on the path are looked at, and nothing is decoded or copied.
+    public func element(atPath path: String) -> BSONElement? {
+        var scope = elements
+        var isArray = false
+        var found: BSONElement?
         for part in path.split(separator: ".", omittingEmptySubsequences: false) {
-            switch current {
-            case .document(let d):
-                guard let v = d[String(part)] else { return nil }
-                current = v
-            case .array(let a):
-                guard let i = Int(part), i >= 0, i < a.count else { return nil }
-                current = a[i]
-            default:
-                return nil
+            if found != nil {
+                // Descend into the previous step's document or array.
+                guard let prev = found, prev.typeByte == BSONType.document.rawValue || prev.typeByte == BSONType.array.rawValue,
+                      prev.valueRange.count >= 5
+                else { return nil }
+                scope = BSONElementSequence(bytes: bytes, start: prev.valueRange.lowerBound + 4, end: prev.valueRange.upperBound - 1)
+                isArray = prev.typeByte == BSONType.array.rawValue
             }
+            found = nil
+            if isArray {
+                guard let index = Int(part), index >= 0 else { return nil }
+                var i = 0
+                for e in scope {
+                    if i == index { found = e; break }
+                    i += 1
+                }
+            } else {
+                var name = String(part)
+                found = name.withUTF8 { wanted in
+                    for e in scope where e.keyBytesEqual(wanted) { return e }
+                    return nil
+                }
+            }
+            if found == nil { return nil }
         }
-        return current
+        return found
     }
 
     /// The elements in order, decoded lazily.
