@@ -92,25 +92,38 @@ func decodeValue(typeByte: UInt8, bytes: [UInt8], range: Range<Int>) throws(BSON
     }
 }
 
-/// Checks the rules libbson's validator leaves to the reader: every element parses within its
-/// parent, strings are terminated where their length says, booleans are 0 or 1, code-with-scope
-/// lengths agree, and nesting is bounded.
+/// The complete structural check of a document, in one pass and without allocating: every
+/// element parses within its parent, lengths agree, strings are terminated where their length says
+/// and are valid UTF-8 (keys, strings, code, symbols, regex parts, DBPointer namespaces), booleans
+/// are 0 or 1, old-style binary lengths agree, code-with-scope lengths agree, and nesting is bounded.
+/// (libbson 1.23's `bson_validate` misses several of these, e.g. bad UTF-8 in string values.)
 enum StrictChecker {
     /// Deeper nesting than this is rejected (MongoDB allows 100 levels in stored documents).
     static let maxDepth = 200
 
     static func check(_ bytes: [UInt8], start: Int, end: Int, depth: Int) throws(BSONError) {
         guard depth <= maxDepth else { throw BSONError("document nested too deeply", offset: start) }
-        guard end - start >= 5, let n = readInt32(bytes, start), Int(n) == end - start, bytes[end - 1] == 0 else {
+        guard start >= 0, end <= bytes.count, end - start >= 5, let n = readInt32(bytes, start),
+              Int(n) == end - start, bytes[end - 1] == 0
+        else {
             throw BSONError("bad document length", offset: start)
         }
         var offset = start + 4
         while offset < end - 1 {
             let e = try parseElement(bytes, at: offset, end: end - 1)
+            guard isValidUTF8(bytes, e.keyRange) else { throw BSONError("key is not valid UTF-8", offset: e.start) }
             try checkValue(e, bytes: bytes, depth: depth)
             offset = e.valueRange.upperBound
         }
         guard offset == end - 1 else { throw BSONError("document does not end where its length says", offset: offset) }
+    }
+
+    /// Checks a length-prefixed string starting at `p` that must end exactly at `end`.
+    static func checkString(_ bytes: [UInt8], at p: Int, end: Int, element: Int) throws(BSONError) {
+        guard let n = readInt32(bytes, p), n >= 1, p + 4 + Int(n) == end, bytes[end - 1] == 0 else {
+            throw BSONError("bad string length or terminator", offset: element)
+        }
+        guard isValidUTF8(bytes, (p + 4)..<(end - 1)) else { throw BSONError("string is not valid UTF-8", offset: element) }
     }
 
     static func checkValue(_ e: BSONElement, bytes: [UInt8], depth: Int) throws(BSONError) {
@@ -121,14 +134,22 @@ enum StrictChecker {
         case .javascriptWithScope:
             guard r.count >= 14, let total = readInt32(bytes, r.lowerBound), Int(total) == r.count,
                   let codeLen = readInt32(bytes, r.lowerBound + 4), codeLen >= 1,
-                  r.lowerBound + 8 + Int(codeLen) <= r.upperBound,
-                  bytes[r.lowerBound + 8 + Int(codeLen) - 1] == 0
+                  Int(codeLen) <= r.count - 13
             else { throw BSONError("bad code with scope", offset: e.start) }
-            try check(bytes, start: r.lowerBound + 8 + Int(codeLen), end: r.upperBound, depth: depth + 1)
+            let scopeStart = r.lowerBound + 8 + Int(codeLen)
+            try checkString(bytes, at: r.lowerBound + 4, end: scopeStart, element: e.start)
+            try check(bytes, start: scopeStart, end: r.upperBound, depth: depth + 1)
         case .string, .javascript, .symbol:
-            guard bytes[r.upperBound - 1] == 0 else { throw BSONError("string not terminated", offset: e.start) }
+            try checkString(bytes, at: r.lowerBound, end: r.upperBound, element: e.start)
         case .dbPointer:
-            guard bytes[r.upperBound - 13] == 0 else { throw BSONError("string not terminated", offset: e.start) }
+            try checkString(bytes, at: r.lowerBound, end: r.upperBound - 12, element: e.start)
+        case .regex:
+            // valueSize found both terminators inside the element.
+            var i = r.lowerBound
+            while bytes[i] != 0 { i += 1 }
+            guard isValidUTF8(bytes, r.lowerBound..<i), isValidUTF8(bytes, (i + 1)..<(r.upperBound - 1)) else {
+                throw BSONError("regex is not valid UTF-8", offset: e.start)
+            }
         case .bool:
             guard bytes[r.lowerBound] <= 1 else { throw BSONError("invalid boolean", offset: e.start) }
         case .binary:
@@ -137,8 +158,11 @@ enum StrictChecker {
                     throw BSONError("bad old-style binary", offset: e.start)
                 }
             }
-        default:
-            break
+        case .double, .objectId, .datetime, .int32, .timestamp, .int64, .decimal128,
+             .undefined, .null, .minKey, .maxKey:
+            break  // fixed sizes, already bounded by parseElement
+        case nil:
+            throw BSONError("unknown BSON type", offset: e.start)
         }
     }
 }

@@ -37,40 +37,57 @@ extension BSONDocument {
 
     /// Sets `key` to `value`: replaces the first field of that name in place, or appends it.
     public mutating func set(_ key: String, _ value: BSONValue) {
-        guard element(forKey: key) != nil else {
+        guard let e = element(forKey: key) else {
             append(key, value)
             return
         }
-        var out = BSONDocument()
-        var replaced = false
-        for e in elements {
-            if !replaced && e.key == key {
-                out.append(key, value)
-                replaced = true
-            } else {
-                out.append(raw: e)
-            }
-        }
-        self = out
+        var replacement = [UInt8]()
+        replacement.append(value.type.rawValue)
+        appendCString(&replacement, key)
+        encodeValue(value, into: &replacement)
+        bytes.replaceSubrange(e.start..<e.valueRange.upperBound, with: replacement)
+        patchLength()
     }
 
     /// Removes every field named `key`; returns whether any was removed.
     @discardableResult
     public mutating func remove(_ key: String) -> Bool {
-        var out = BSONDocument()
-        var removed = false
-        for e in elements {
-            if e.key == key { removed = true } else { out.append(raw: e) }
+        var doomed: [Range<Int>] = []
+        var name = key
+        name.withUTF8 { wanted in
+            for e in elements where e.keyBytesEqual(wanted) { doomed.append(e.start..<e.valueRange.upperBound) }
         }
-        if removed { self = out }
-        return removed
+        guard !doomed.isEmpty else { return false }
+        if doomed.count == 1 {
+            bytes.removeSubrange(doomed[0])
+        } else {
+            var out = [UInt8]()
+            out.reserveCapacity(bytes.count)
+            var from = 0
+            for r in doomed {
+                out.append(contentsOf: bytes[from..<r.lowerBound])
+                from = r.upperBound
+            }
+            out.append(contentsOf: bytes[from...])
+            bytes = out
+        }
+        patchLength()
+        return true
     }
 
-    /// Returns a copy with `key` first, set to `value` (used to put `_id` in front).
+    /// Returns a copy with `key` first, set to `value` (used to put `_id` in front); every other
+    /// field named `key` is dropped.
     public func prepending(_ key: String, _ value: BSONValue) -> BSONDocument {
         var out = BSONDocument()
+        out.bytes.reserveCapacity(bytes.count + 32)
         out.append(key, value)
-        for e in elements where e.key != key { out.append(raw: e) }
+        out.bytes.removeLast()
+        var name = key
+        name.withUTF8 { wanted in
+            for e in elements where !e.keyBytesEqual(wanted) { out.bytes.append(contentsOf: e.rawElement) }
+        }
+        out.bytes.append(0)
+        out.patchLength()
         return out
     }
 
@@ -139,7 +156,7 @@ func encodeValue(_ value: BSONValue, into out: inout [UInt8]) {
     case .datetime(let ms): appendInt64(&out, ms)
     case .regex(let r):
         appendCString(&out, r.pattern)
-        appendCString(&out, r.options)
+        appendCString(&out, String(r.options.sorted()))  // BSON requires alphabetical option letters
     case .dbPointer(let p):
         appendString(&out, p.ref)
         out.append(contentsOf: p.id.bytes)

@@ -2,8 +2,8 @@ import CBSONShim
 
 /// A BSON document that owns its bytes.
 ///
-/// Bytes from the network enter through ``init(validating:)``, which checks them with libbson
-/// (structure, lengths, UTF-8); every reader here still bounds-checks, so a document can never
+/// Bytes from the network enter through ``init(validating:)``, which checks them completely
+/// (structure, lengths, UTF-8, booleans, depth); every reader here still bounds-checks, so a document can never
 /// crash the process. Field order and types are kept exactly as written.
 public struct BSONDocument: Sendable, Hashable {
     /// The encoded document: an int32 length, the elements, a trailing zero byte.
@@ -26,13 +26,21 @@ public struct BSONDocument: Sendable, Hashable {
         self.bytes = bytes
     }
 
-    /// Checks that `bytes` are exactly one well-formed BSON document.
+    /// Checks that `bytes` are exactly one well-formed BSON document: structure, lengths, UTF-8 of
+    /// keys and strings, booleans, nesting depth (see `StrictChecker`). One allocation-free pass.
     public static func validate(_ bytes: [UInt8]) throws(BSONError) {
         guard bytes.count >= 5 else { throw BSONError("document is shorter than 5 bytes") }
         let declared = Int(readInt32(bytes, 0) ?? -1)
         guard declared == bytes.count else {
             throw BSONError("document length \(declared) does not match the \(bytes.count) bytes given")
         }
+        try StrictChecker.check(bytes, start: 0, end: bytes.count, depth: 0)
+    }
+
+    /// libbson's own validator (structure and UTF-8), kept for cross-checking in tests: it accepts
+    /// a few documents the specification rejects (e.g. bad UTF-8 in string values), so
+    /// ``validate(_:)`` does not rely on it.
+    static func libbsonValidationError(_ bytes: [UInt8]) -> BSONError? {
         var offset = 0
         var message = [CChar](repeating: 0, count: 512)
         let ok = bytes.withUnsafeBufferPointer { buf in
@@ -40,12 +48,9 @@ public struct BSONDocument: Sendable, Hashable {
                 gl_bson_validate(buf.baseAddress, buf.count, &offset, msg.baseAddress, msg.count)
             }
         }
-        if !ok {
-            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw BSONError("invalid BSON: \(text)", offset: offset)
-        }
-        // libbson accepts a few things the specification rejects; check those in Swift.
-        try StrictChecker.check(bytes, start: 0, end: bytes.count, depth: 0)
+        if ok { return nil }
+        let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return BSONError("invalid BSON: \(text)", offset: offset)
     }
 
     /// The number of top-level fields.
@@ -66,11 +71,13 @@ public struct BSONDocument: Sendable, Hashable {
         element(forKey: key)?.value
     }
 
-    /// The first raw element stored under `key`, if any.
+    /// The first raw element stored under `key`, if any. Compares key bytes in place (no decoding).
     public func element(forKey key: String) -> BSONElement? {
-        let wanted = Array(key.utf8)
-        for e in elements where e.keyBytesEqual(wanted) { return e }
-        return nil
+        var key = key
+        return key.withUTF8 { wanted in
+            for e in elements where e.keyBytesEqual(wanted) { return e }
+            return nil
+        }
     }
 
     /// True when the document has a field named `key`.
@@ -80,20 +87,42 @@ public struct BSONDocument: Sendable, Hashable {
     /// position, into arrays. Returns nil when any step is missing. (MongoDB's implicit array
     /// traversal is the Query module's job.)
     public func value(atPath path: String) -> BSONValue? {
-        var current: BSONValue = .document(self)
+        element(atPath: path)?.value
+    }
+
+    /// The raw element at a dotted path (see ``value(atPath:)``). Walks the bytes in place: only
+    /// the elements on the path are looked at, and nothing is decoded or copied.
+    public func element(atPath path: String) -> BSONElement? {
+        var scope = elements
+        var isArray = false
+        var found: BSONElement?
         for part in path.split(separator: ".", omittingEmptySubsequences: false) {
-            switch current {
-            case .document(let d):
-                guard let v = d[String(part)] else { return nil }
-                current = v
-            case .array(let a):
-                guard let i = Int(part), i >= 0, i < a.count else { return nil }
-                current = a[i]
-            default:
-                return nil
+            if found != nil {
+                // Descend into the previous step's document or array.
+                guard let prev = found, prev.typeByte == BSONType.document.rawValue || prev.typeByte == BSONType.array.rawValue,
+                      prev.valueRange.count >= 5
+                else { return nil }
+                scope = BSONElementSequence(bytes: bytes, start: prev.valueRange.lowerBound + 4, end: prev.valueRange.upperBound - 1)
+                isArray = prev.typeByte == BSONType.array.rawValue
             }
+            found = nil
+            if isArray {
+                guard let index = Int(part), index >= 0 else { return nil }
+                var i = 0
+                for e in scope {
+                    if i == index { found = e; break }
+                    i += 1
+                }
+            } else {
+                var name = String(part)
+                found = name.withUTF8 { wanted in
+                    for e in scope where e.keyBytesEqual(wanted) { return e }
+                    return nil
+                }
+            }
+            if found == nil { return nil }
         }
-        return current
+        return found
     }
 
     /// The elements in order, decoded lazily.

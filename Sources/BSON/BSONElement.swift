@@ -24,7 +24,7 @@ public struct BSONElement: Sendable {
     /// The whole element (type byte, key, value) as encoded.
     public var rawElement: ArraySlice<UInt8> { bytes[start..<valueRange.upperBound] }
 
-    func keyBytesEqual(_ other: [UInt8]) -> Bool {
+    func keyBytesEqual(_ other: UnsafeBufferPointer<UInt8>) -> Bool {
         guard keyRange.count == other.count else { return false }
         var i = keyRange.lowerBound
         for b in other {

@@ -9,10 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Validates `len` bytes as one BSON document (structure, UTF-8 of strings and keys, nested
+/* Validates `len` bytes as one BSON document with libbson. BSONDocument.validate does its own,
+ * stricter check (libbson 1.23 accepts bad UTF-8 in string values); this one is for cross-checks.
+ * Validates `len` bytes as one BSON document (structure, UTF-8 of strings and keys, nested
  * documents). On failure writes a message into `errmsg` (NUL-terminated) and the offset of the
  * offending element into `*err_offset`. */
 bool gl_bson_validate(const uint8_t *data, size_t len, size_t *err_offset, char *errmsg, size_t errlen);
+
+/* Extended JSON through libbson. The BSON module now reads and writes extended JSON in Swift
+ * (libbson 1.23 truncates $code at NUL, accepts invalid $numberDecimal as NaN and prints dates
+ * after 9999 as ISO strings); these two remain for comparison in tests and tools. */
 
 /* Canonical (mode 1) or relaxed (mode 0) extended JSON of a document. Returns a malloc'ed
  * NUL-terminated string (free with gl_free) or NULL if the bytes are not a document. */
