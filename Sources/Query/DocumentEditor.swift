@@ -12,6 +12,9 @@ enum Edit {
 /// are appended, numeric components index arrays (padding with nulls when setting past the end),
 /// and removing an array element sets it to null.
 enum DocumentEditor {
+    /// How many nulls a positional update may pad an array with (MongoDB's limit).
+    static let maxBackfill = 1_500_000
+
     /// Returns the edited document, or nil when nothing changed. `create` allows creating missing
     /// intermediate documents (false for `$unset`, `$pull`, `$pop`, `$rename`'s source).
     static func edit(_ doc: BSONDocument, _ path: FieldPath, create: Bool,
@@ -61,6 +64,9 @@ enum DocumentEditor {
         guard let idx = path.indexes[i] else {
             guard create else { return nil }
             throw QueryError.pathNotViable("Cannot create field '\(path.components[i])' in element {\(path.components[i - 1]): \(describeValue(.array(arr)))}")
+        }
+        if idx >= arr.count + maxBackfill {
+            throw QueryError.badValue("can't backfill array to larger than \(maxBackfill) elements")
         }
         var out = arr
         let current: BSONValue? = idx < arr.count ? arr[idx] : nil

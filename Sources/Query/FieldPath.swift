@@ -9,6 +9,8 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     let indexes: [Int?]
     /// The path as written.
     public let dotted: String
+    /// Each component's UTF-8 bytes (for allocation-free key lookups).
+    let keyBytes: [[UInt8]]
 
     /// Splits `dotted` on dots. An empty string gives the empty path (the value itself).
     public init(_ dotted: String) {
@@ -16,6 +18,7 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         let parts = dotted.isEmpty ? [] : dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         components = parts
         indexes = parts.map(FieldPath.arrayIndex)
+        keyBytes = parts.map { Array($0.utf8) }
     }
 
     /// The number of components.
@@ -60,10 +63,28 @@ enum PathWalker {
     }
 
     static func walk(_ doc: BSONDocument, _ path: FieldPath, _ i: Int, _ body: (BSONValue?) -> Bool) -> Bool {
-        guard let e = doc.element(forKey: path.components[i]) else { return body(nil) }
+        guard let e = element(doc, path.keyBytes[i]) else { return body(nil) }
         let v = e.value
         if i == path.count - 1 { return body(v) }
         return walk(value: v, path, i + 1, body)
+    }
+
+    /// The first element of `doc` whose key is exactly `key`, found without allocating.
+    static func element(_ doc: BSONDocument, _ key: [UInt8]) -> BSONElement? {
+        for e in doc.elements {
+            let raw = e.rawElement
+            let keyStart = raw.startIndex + 1
+            let keyEnd = keyStart + key.count
+            guard keyEnd < raw.endIndex, raw[keyEnd] == 0 else { continue }
+            var same = true
+            var j = keyStart
+            for b in key {
+                if raw[j] != b { same = false; break }
+                j += 1
+            }
+            if same { return e }
+        }
+        return nil
     }
 
     /// `value` was reached by components before `i`; `i` is still to be applied.

@@ -175,10 +175,10 @@ public struct Projection: Sendable {
         guard case .array(let a) = value else { return value }
         if let skip {
             let start = skip >= 0 ? min(skip, a.count) : max(0, a.count + skip)
-            let end = min(a.count, start + limit)
+            let end = start + min(a.count - start, limit)
             return .array(Array(a[start..<end]))
         }
         if limit >= 0 { return .array(Array(a.prefix(limit))) }
-        return .array(Array(a.suffix(-limit)))
+        return .array(Array(a.suffix(Int(clamping: limit.magnitude))))
     }
 }

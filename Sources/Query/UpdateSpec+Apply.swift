@@ -158,7 +158,7 @@ extension UpdateSpec {
             break
         }
         if let s = spec.slice {
-            out = s >= 0 ? Array(out.prefix(s)) : Array(out.suffix(-s))
+            out = s >= 0 ? Array(out.prefix(s)) : Array(out.suffix(Int(clamping: s.magnitude)))
         }
         return out
     }

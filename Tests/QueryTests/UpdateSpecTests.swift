@@ -217,3 +217,20 @@ import Testing
         #expect(doc.bytes == (try J("{\"name\": \"f\", \"count\": 1, \"created\": true}")).bytes)
     }
 }
+
+@Suite struct UpdateRobustnessTests {
+    @Test func hugeIndexesDoNotExhaustMemory() throws {
+        let err = queryError { _ = try UpdateSpec(J("{\"$set\": {\"a.999999999\": 1}}")).apply(to: J("{\"_id\": 1, \"a\": []}")) }
+        #expect(err?.code == 2)
+    }
+
+    @Test func extremeSliceValuesDoNotTrap() throws {
+        let p = try Projection(J("{\"a\": {\"$slice\": {\"$numberLong\": \"-9223372036854775808\"}}}"))
+        #expect(p.apply(to: try J("{\"a\": [1, 2]}"))["a"] == .array([.int32(1), .int32(2)]))
+        let q = try Projection(J("{\"a\": {\"$slice\": [1, {\"$numberLong\": \"9223372036854775807\"}]}}"))
+        #expect(q.apply(to: try J("{\"a\": [1, 2]}"))["a"] == .array([.int32(2)]))
+        let u = try UpdateSpec(J("{\"$push\": {\"a\": {\"$each\": [3], \"$slice\": {\"$numberLong\": \"-9223372036854775808\"}, \"$position\": {\"$numberLong\": \"-9223372036854775808\"}}}}"))
+        let (d, _) = try u.apply(to: J("{\"a\": [1]}"))
+        #expect(d["a"] == .array([.int32(3), .int32(1)]))
+    }
+}
