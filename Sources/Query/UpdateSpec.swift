@@ -86,7 +86,25 @@ public struct UpdateSpec: Sendable {
         }
         try UpdateSpec.checkConflicts(actions)
         self.replacement = nil
-        self.actions = actions
+        // MongoDB 5.0+ applies fields in path order: names lexicographically, numbers numerically.
+        self.actions = actions.enumerated().sorted { x, y in
+            let c = UpdateSpec.comparePaths(x.element.path, y.element.path)
+            return c != 0 ? c < 0 : x.offset < y.offset
+        }.map(\.element)
+    }
+
+    /// Orders update paths component by component: numerically when both are numbers,
+    /// otherwise bytewise.
+    static func comparePaths(_ a: FieldPath, _ b: FieldPath) -> Int {
+        for i in 0..<min(a.count, b.count) {
+            if let x = a.indexes[i], let y = b.indexes[i] {
+                if x != y { return x < y ? -1 : 1 }
+                continue
+            }
+            let c = BSONComparator.compareUTF8(a.components[i], b.components[i])
+            if c != 0 { return c }
+        }
+        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
     }
 
     /// Validates a field path of an update.

@@ -22,7 +22,9 @@ import Testing
         ("{\"$set\": {\"a.0.b\": 9}}", "{\"_id\": 1, \"a\": [{\"b\": 1}]}", "{\"_id\": 1, \"a\": [{\"b\": 9}]}", true),
         ("{\"$set\": {\"a\": {\"x\": [1]}}}", "{\"_id\": 1}", "{\"_id\": 1, \"a\": {\"x\": [1]}}", true),
         ("{\"$set\": {\"_id\": 1}}", "{\"_id\": 1}", "{\"_id\": 1}", false),
-        ("{\"$set\": {\"b\": 1, \"a\": 1}}", "{\"_id\": 1}", "{\"_id\": 1, \"b\": 1, \"a\": 1}", true),
+        ("{\"$set\": {\"b\": 1, \"a\": 1}}", "{\"_id\": 1}", "{\"_id\": 1, \"a\": 1, \"b\": 1}", true),
+        ("{\"$set\": {\"x.10\": 1, \"x.2\": 1}}", "{\"_id\": 1}", "{\"_id\": 1, \"x\": {\"2\": 1, \"10\": 1}}", true),
+        ("{\"$inc\": {\"z\": 1}, \"$set\": {\"B\": 1, \"a\": 1}}", "{\"_id\": 1}", "{\"_id\": 1, \"B\": 1, \"a\": 1, \"z\": 1}", true),
         ("{\"$set\": {}}", "{\"_id\": 1}", "{\"_id\": 1}", false),
         // $unset
         ("{\"$unset\": {\"a\": \"\"}}", "{\"_id\": 1, \"a\": 2, \"b\": 3}", "{\"_id\": 1, \"b\": 3}", true),
@@ -177,7 +179,7 @@ import Testing
         #expect(doc["a"] == .int32(1))
         if case .datetime(let ms)? = doc["d"] { #expect(ms > 1_600_000_000_000) } else { Issue.record("d is not a date") }
         if case .timestamp(let t)? = doc["t"] { #expect(t.time > 1_600_000_000) } else { Issue.record("t is not a timestamp") }
-        #expect(doc.keys == ["_id", "c", "a", "d", "t"])
+        #expect(doc.keys == ["_id", "a", "c", "d", "t"])  // path order, not operator order
     }
 
     @Test func replacementKind() throws {
