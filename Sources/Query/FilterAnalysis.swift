@@ -132,6 +132,12 @@ extension Filter {
         return b
     }
 
+    /// The single value `path` must equal at top level (`{path: v}` or `{path: {$eq: v}}`), when
+    /// the filter pins it to one boundable value.
+    public func equalityValue(for path: String) -> BSONValue? {
+        bounds(for: path)?.equalityValue
+    }
+
     /// The values of a top-level `$in` (or a single equality) on `path`, when all are boundable
     /// and no regex is involved; nil otherwise.
     public func inValues(for path: String) -> [BSONValue]? {

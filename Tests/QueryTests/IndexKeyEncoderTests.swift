@@ -167,3 +167,36 @@ extension String {
         }
     }
 }
+
+@Suite struct IndexKeysTests {
+    @Test func singleValuedDocument() throws {
+        let keys = try IndexKeyEncoder.keys(for: J("{\"files_id\": 7, \"n\": 3}"), paths: ["files_id", "n"])
+        #expect(keys == [IndexKeyEncoder.encode([.int32(7), .int32(3)])])
+    }
+
+    @Test func missingIndexesAsNull() throws {
+        let keys = try IndexKeyEncoder.keys(for: J("{\"a\": 1}"), paths: ["b"])
+        #expect(keys == [IndexKeyEncoder.encode(.null)])
+    }
+
+    @Test func multikeyAndDedup() throws {
+        let keys = try IndexKeyEncoder.keys(for: J("{\"a\": [3, 1, 3.0], \"b\": \"x\"}"), paths: ["a", "b"], descending: [false, true])
+        #expect(keys.count == 2)
+        #expect(keys.first == IndexKeyEncoder.encode([.int32(1), .string("x")], descending: [false, true]))
+        let empty = try IndexKeyEncoder.keys(for: J("{\"a\": []}"), paths: ["a"])
+        #expect(empty == [IndexKeyEncoder.encode(.undefined)])
+        let nested = try IndexKeyEncoder.keys(for: J("{\"a\": [{\"b\": 1}, {\"b\": 2}, {}]}"), paths: ["a.b"])
+        #expect(nested.count == 3)
+    }
+
+    @Test func parallelArraysRejected() throws {
+        let doc = try J("{\"a\": [1], \"b\": [2]}")
+        let err = queryError { _ = try IndexKeyEncoder.keys(for: doc, paths: ["a", "b"]) }
+        #expect(err?.code == 171)
+    }
+
+    @Test func equalityValueHelper() throws {
+        #expect(try Filter(J("{\"filename\": \"x\"}")).equalityValue(for: "filename") == .string("x"))
+        #expect(try Filter(J("{\"n\": {\"$gt\": 1}}")).equalityValue(for: "n") == nil)
+    }
+}
