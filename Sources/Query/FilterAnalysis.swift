@@ -143,8 +143,8 @@ extension Filter {
     public func inValues(for path: String) -> [BSONValue]? {
         for (p, op) in requiredLeaves where p.dotted == path {
             switch op {
-            case .inSet(let values, let regexes) where regexes.isEmpty && values.allSatisfy(Filter.isBoundable):
-                return values
+            case .inSet(let list, let regexes) where regexes.isEmpty && list.values.allSatisfy(Filter.isBoundable):
+                return list.values
             case .eq(let v) where Filter.isBoundable(v):
                 return [v]
             default:

@@ -140,7 +140,7 @@ enum FilterParser {
                 values.append(item)
             }
         }
-        return .inSet(values, regexes)
+        return .inSet(InList(values), regexes)
     }
 
     static func parseTypeSet(_ arg: BSONValue) throws -> TypeSet {

@@ -16,11 +16,33 @@ struct TypeSet: Sendable {
     }
 }
 
+/// The values of an `$in`: scanned linearly when short, else looked up by their index-key
+/// encoding (equal values across numeric types encode identically).
+struct InList: Sendable {
+    let values: [BSONValue]
+    let keys: Set<[UInt8]>?
+    let hasNull: Bool
+
+    init(_ values: [BSONValue]) {
+        self.values = values
+        self.keys = values.count > 8 ? Set(values.map(IndexKeyEncoder.encode)) : nil
+        self.hasNull = values.contains { if case .null = $0 { return true } else { return false } }
+    }
+
+    /// True when `v` (nil: missing) equals a listed value; a missing field equals null.
+    func contains(_ v: BSONValue?) -> Bool {
+        guard let v else { return hasNull }
+        if let keys { return keys.contains(IndexKeyEncoder.encode(v)) }
+        for x in values where BSONComparator.compare(v, x) == 0 { return true }
+        return false
+    }
+}
+
 /// A predicate on one value reached through a path.
 enum LeafOp: Sendable {
     case eq(BSONValue)
     case cmp(ComparisonOp, BSONValue)
-    case inSet([BSONValue], [CompiledRegex])
+    case inSet(InList, [CompiledRegex])
     case exists
     case type(TypeSet)
     case regex(CompiledRegex)
@@ -46,8 +68,8 @@ enum LeafOp: Sendable {
             return BSONComparator.compare(v, x) == 0
         case .cmp(let op, let x):
             return LeafOp.compareMatches(op, v, x)
-        case .inSet(let values, let regexes):
-            for x in values where LeafOp.eq(x).matchesSingle(v) { return true }
+        case .inSet(let list, let regexes):
+            if list.contains(v) { return true }
             guard let v else { return false }
             for r in regexes where r.matches(value: v) { return true }
             return false

@@ -301,3 +301,22 @@ typealias MatchCase = (String, String, Bool)
         #expect(try !Filter(J("{\"a\": 1}")).matchesEverything)
     }
 }
+
+@Suite struct LargeInListTests {
+    @Test func hashedLookupAgreesWithLinear() throws {
+        var items: [BSONValue] = (0..<50).map { .int32(Int32($0 * 2)) }
+        items.append(.string("s"))
+        items.append(.double(101.5))
+        let f = try Filter(["a": .document(["$in": .array(items)])])
+        #expect(f.matches(["a": .int64(4)]))
+        #expect(f.matches(["a": .double(98)]))
+        #expect(!f.matches(["a": .int32(3)]))
+        #expect(f.matches(["a": .string("s")]))
+        #expect(f.matches(["a": .double(101.5)]))
+        #expect(f.matches(["a": .array([.int32(1), .int32(6)])]))
+        #expect(!f.matches([:]))
+        let withNull = try Filter(["a": .document(["$in": .array(items + [.null])])])
+        #expect(withNull.matches([:]))
+        #expect(!withNull.matches(["a": .undefined]))
+    }
+}
