@@ -27,10 +27,10 @@ enum FilterParser {
 
     static func parseClauses(_ op: String, _ value: BSONValue) throws -> [MatchNode] {
         guard case .array(let items) = value else { throw QueryError.badValue("\(op) must be an array") }
-        guard !items.isEmpty else { throw QueryError.badValue("\(op) argument must be a non-empty array") }
+        guard !items.isEmpty else { throw QueryError.badValue("$and/$or/$nor must be a nonempty array") }
         return try items.map { item in
             guard case .document(let d) = item else {
-                throw QueryError.badValue("\(op) argument's entries must be objects")
+                throw QueryError.badValue("$or/$and/$nor entries need to be full objects")
             }
             return try parse(d)
         }
