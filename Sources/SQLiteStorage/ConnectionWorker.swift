@@ -66,9 +66,13 @@ final class ConnectionWorker: @unchecked Sendable {
         try await perform { [self] in
             guard let handle = connection?.handle else { throw SQLiteError.closed("connection") }
             walHookContext = trigger
-            sqlite3_wal_hook(handle, { context, _, _, pages in
+            sqlite3_wal_hook(handle, { context, db, _, pages in
                 guard let context else { return SQLITE_OK }
-                Unmanaged<CheckpointTrigger>.fromOpaque(context).takeUnretainedValue().walDidCommit(pages: Int(pages))
+                let trigger = Unmanaged<CheckpointTrigger>.fromOpaque(context).takeUnretainedValue()
+                if trigger.walDidCommit(pages: Int(pages)) {
+                    // The WAL passed the hard cap: checkpoint here, on the writer, like wal_autocheckpoint.
+                    sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                }
                 return SQLITE_OK
             }, Unmanaged.passUnretained(trigger).toOpaque())
         }
@@ -76,24 +80,36 @@ final class ConnectionWorker: @unchecked Sendable {
 }
 
 /// The writer's WAL hook: once the WAL has grown by `thresholdPages` since the last request, asks the
-/// checkpointer to run a PASSIVE checkpoint on its own thread, so commits never wait for a checkpoint.
+/// checkpointer to run a PASSIVE checkpoint on its own thread, so commits do not wait for it. The hook
+/// replaces SQLite's own `wal_autocheckpoint`, so it also enforces `capPages`: past it, the writer itself
+/// checkpoints after the commit (cheap when the background checkpointer has kept up), which lets the
+/// next write transaction restart the WAL from the beginning.
 ///
 /// `@unchecked Sendable`: `lastRequestedPages` is touched only on the writer's queue (inside the hook).
 final class CheckpointTrigger: @unchecked Sendable {
     private let thresholdPages: Int
+    private let capPages: Int
     private let checkpointer: ConnectionWorker
     private var lastRequestedPages = 0
 
-    init(thresholdPages: Int, checkpointer: ConnectionWorker) {
+    /// `capPages` 0 means no cap.
+    init(thresholdPages: Int, capPages: Int, checkpointer: ConnectionWorker) {
         self.thresholdPages = max(1, thresholdPages)
+        self.capPages = capPages
         self.checkpointer = checkpointer
     }
 
     /// Called by SQLite on the writer's thread after a commit; `pages` is the WAL's size in pages.
-    func walDidCommit(pages: Int) {
-        if pages < lastRequestedPages { lastRequestedPages = 0 }  // the WAL was reset
-        guard pages - lastRequestedPages >= thresholdPages else { return }
-        lastRequestedPages = pages
-        checkpointer.submit { connection in _ = try? connection.checkpoint(.passive) }
+    /// Returns true when the writer should checkpoint synchronously (the WAL passed the cap).
+    func walDidCommit(pages: Int) -> Bool {
+        if pages < lastRequestedPages { lastRequestedPages = 0 }  // the WAL was restarted
+        // Past the cap the writer checkpoints itself; a background run now would only collide with it
+        // (a second concurrent checkpoint gets SQLITE_BUSY and does nothing).
+        if capPages > 0 && pages >= capPages { return true }
+        if pages - lastRequestedPages >= thresholdPages {
+            lastRequestedPages = pages
+            checkpointer.submit { connection in _ = try? connection.checkpoint(.passive) }
+        }
+        return false
     }
 }

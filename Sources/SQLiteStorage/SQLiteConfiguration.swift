@@ -18,19 +18,19 @@ public struct SQLiteConfiguration: Sendable {
     /// `sqlite3_busy_timeout` for every connection, in milliseconds.
     public var busyTimeoutMilliseconds: Int32 = 5000
     /// `PRAGMA page_size`, only effective when the file is created.
-    public var pageSize: Int = 16384
+    public var pageSize: Int = 65536
     /// `PRAGMA synchronous` on the writer.
     public var synchronous: Synchronous = .normal
     /// Page cache per connection in KiB (`PRAGMA cache_size = -N`).
     public var cacheSizeKiB: Int = 16384
     /// `PRAGMA mmap_size` for readers in bytes (0 disables memory-mapped reads).
-    public var readerMmapSize: Int = 256 << 20
-    /// `PRAGMA wal_autocheckpoint` in pages for the writer; 0 disables it (then the background
-    /// checkpointer is the only one).
-    public var walAutoCheckpointPages: Int = 0
+    public var readerMmapSize: Int = 0
+    /// WAL size in pages past which the writer checkpoints after a commit; 0 disables it. Without the
+    /// background checkpointer this is `PRAGMA wal_autocheckpoint`; with it, a hard cap on WAL growth.
+    public var walAutoCheckpointPages: Int = 2048
     /// Run `PRAGMA wal_checkpoint(PASSIVE)` on a separate connection and thread once the WAL holds this
     /// many bytes more than at the last request; nil disables the background checkpointer.
-    public var backgroundCheckpointBytes: Int? = 64 << 20
+    public var backgroundCheckpointBytes: Int? = 32 << 20
     /// `PRAGMA journal_size_limit` in bytes: the WAL file is truncated to this after a reset.
     public var journalSizeLimit: Int = 64 << 20
     /// `PRAGMA temp_store`: keep temporary b-trees (sorts, ORDER BY without an index) in memory.

@@ -31,7 +31,8 @@ public actor SQLiteDatabase {
                 guard case .integer(let size)? = try connection.pragma("page_size") else { return 4096 }
                 return Int(size)
             }
-            try await writer.installWalHook(CheckpointTrigger(thresholdPages: bytes / pageSize, checkpointer: worker))
+            try await writer.installWalHook(CheckpointTrigger(
+                thresholdPages: bytes / pageSize, capPages: configuration.walAutoCheckpointPages, checkpointer: worker))
             checkpointer = worker
         }
         var readers: [ConnectionWorker] = []
