@@ -9,7 +9,6 @@ public actor SQLiteDatabase {
     public nonisolated let configuration: SQLiteConfiguration
     private let writer: ConnectionWorker
     private let checkpointer: ConnectionWorker?
-    private var readers: [ConnectionWorker]
     private var idleReaders: [ConnectionWorker]
     private var waiters: [CheckedContinuation<ConnectionWorker, any Error>] = []
     private var isClosed = false
@@ -44,7 +43,6 @@ public actor SQLiteDatabase {
         self.configuration = configuration
         self.writer = writer
         self.checkpointer = checkpointer
-        self.readers = readers
         self.idleReaders = readers
     }
 
