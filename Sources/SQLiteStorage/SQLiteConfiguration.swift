@@ -1,0 +1,73 @@
+/// How ``SQLiteDatabase`` opens its file: pool size and the pragmas every connection gets.
+/// Defaults are the measured recommendation in docs/storage.md.
+public struct SQLiteConfiguration: Sendable {
+    /// `PRAGMA synchronous` values that make sense in WAL mode.
+    public enum Synchronous: String, Sendable {
+        /// WAL is fsynced only at checkpoints: a committed write survives a process crash, not power loss.
+        case normal = "NORMAL"
+        /// WAL is fsynced at every commit: survives power loss too.
+        case full = "FULL"
+        /// No fsync at all (tests and measurements only).
+        case off = "OFF"
+    }
+
+    /// The database file path.
+    public var path: String
+    /// How many read-only connections serve ``SQLiteDatabase/read(_:)`` concurrently.
+    public var readerCount: Int = 4
+    /// `sqlite3_busy_timeout` for every connection, in milliseconds.
+    public var busyTimeoutMilliseconds: Int32 = 5000
+    /// `PRAGMA page_size`, only effective when the file is created.
+    public var pageSize: Int = 65536
+    /// `PRAGMA synchronous` on the writer.
+    public var synchronous: Synchronous = .normal
+    /// Page cache per connection in KiB (`PRAGMA cache_size = -N`).
+    public var cacheSizeKiB: Int = 16384
+    /// `PRAGMA mmap_size` for readers in bytes (0 disables memory-mapped reads).
+    public var readerMmapSize: Int = 0
+    /// WAL size in pages past which the writer checkpoints after a commit; 0 disables it. Without the
+    /// background checkpointer this is `PRAGMA wal_autocheckpoint`; with it, a hard cap on WAL growth.
+    public var walAutoCheckpointPages: Int = 2048
+    /// Run `PRAGMA wal_checkpoint(PASSIVE)` on a separate connection and thread once the WAL holds this
+    /// many bytes more than at the last request; nil disables the background checkpointer.
+    public var backgroundCheckpointBytes: Int? = 32 << 20
+    /// `PRAGMA journal_size_limit` in bytes: the WAL file is truncated to this after a reset.
+    public var journalSizeLimit: Int = 64 << 20
+    /// `PRAGMA temp_store`: keep temporary b-trees (sorts, ORDER BY without an index) in memory.
+    public var tempStoreMemory: Bool = true
+
+    /// A configuration for `path` with the recommended defaults.
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// The pragmas the writer runs after opening, in order (page_size must precede journal_mode=WAL).
+    var writerPragmas: [String] {
+        var pragmas = [
+            "PRAGMA page_size = \(pageSize)",
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = \(synchronous.rawValue)",
+            "PRAGMA cache_size = -\(cacheSizeKiB)",
+            "PRAGMA wal_autocheckpoint = \(walAutoCheckpointPages)",
+            "PRAGMA journal_size_limit = \(journalSizeLimit)",
+            "PRAGMA foreign_keys = OFF",
+        ]
+        if tempStoreMemory { pragmas.append("PRAGMA temp_store = MEMORY") }
+        return pragmas
+    }
+
+    /// The pragmas each reader runs after opening.
+    var readerPragmas: [String] {
+        var pragmas = [
+            "PRAGMA cache_size = -\(cacheSizeKiB)",
+            "PRAGMA mmap_size = \(readerMmapSize)",
+        ]
+        if tempStoreMemory { pragmas.append("PRAGMA temp_store = MEMORY") }
+        return pragmas
+    }
+
+    /// The pragmas the background checkpointer runs after opening.
+    var checkpointerPragmas: [String] {
+        ["PRAGMA wal_autocheckpoint = 0", "PRAGMA synchronous = \(synchronous.rawValue)"]
+    }
+}
