@@ -74,3 +74,13 @@ public enum CollectionKind: String, Sendable {
     /// `<bucket>.chunks`: GridFS chunk documents, laid out for streaming.
     case gridFSChunks
 }
+
+extension Namespace {
+    /// Splits `db.collection` at the first dot; nil when either part is missing or invalid.
+    public static func parse(_ full: String) -> Namespace? {
+        guard let dot = full.firstIndex(of: ".") else { return nil }
+        let db = String(full[..<dot])
+        let coll = String(full[full.index(after: dot)...])
+        return try? Namespace(database: db, collection: coll)
+    }
+}

@@ -43,6 +43,7 @@ struct Serve: AsyncParsableCommand {
         let environment = ServerEnvironment(
             gridliteVersion: Gridlite.version, argv: CommandLine.arguments, parsedOptions: parsedOptions(dataURL),
             storageEngineName: "sqlite", counters: counters)
+        _ = environment
         let server: GridliteServer
         do {
             server = try await GridliteServer.bind(

@@ -1,6 +1,7 @@
 import BSON
 import Foundation
 import Logging
+import Storage
 import Synchronization
 
 /// Facts about this server process that commands report: version, start time, command line,
@@ -93,12 +94,21 @@ public struct CommandContext: Sendable {
     public let connection: ConnectionInfo
     /// A logger carrying the connection id.
     public let logger: Logger
+    /// Where documents live.
+    public let storage: any StorageEngine
+    /// Open cursors.
+    public let cursors: CursorRegistry
 
     /// Creates a context.
-    public init(environment: ServerEnvironment, connection: ConnectionInfo, logger: Logger) {
+    public init(
+        environment: ServerEnvironment, connection: ConnectionInfo, logger: Logger, storage: any StorageEngine,
+        cursors: CursorRegistry
+    ) {
         self.environment = environment
         self.connection = connection
         self.logger = logger
+        self.storage = storage
+        self.cursors = cursors
     }
 }
 

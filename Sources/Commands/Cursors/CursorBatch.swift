@@ -1,0 +1,34 @@
+import BSON
+import Query
+import Storage
+
+/// Shapes cursor replies (`{cursor: {firstBatch|nextBatch, id, ns}}`) and sizes batches.
+public enum CursorBatch {
+    /// Documents in a first batch when the client names no `batchSize` (mongod's default).
+    public static let defaultFirstBatchCount = 101
+    /// Bytes of documents in one reply at most, keeping replies under 16 MiB plus overhead.
+    public static let maxReplyBytes = 16 * 1024 * 1024 - 16 * 1024
+    /// Bytes per getMore batch when the client names no `batchSize`: pymongo downloads fastest
+    /// with 4–8 MiB batches (measured; see ../shared/notes/wire-facts.md).
+    public static let defaultGetMoreBytes = 8 * 1024 * 1024
+
+    /// Fetches the next batch, applies the projection, and tells whether the cursor is done.
+    public static func fetch(
+        from cursor: any DocumentCursor, count: Int, bytes: Int, projection: Projection?
+    ) async throws -> (documents: [BSONDocument], exhausted: Bool) {
+        var docs = count > 0 ? try await cursor.nextBatch(maxCount: count, maxBytes: bytes) : []
+        if let projection {
+            docs = try docs.map { try projection.apply(to: $0) }
+        }
+        return (docs, await cursor.isExhausted)
+    }
+
+    /// The reply document for a batch.
+    public static func reply(_ docs: [BSONDocument], id: Int64, namespace: Namespace, first: Bool) -> BSONDocument {
+        var cursor = BSONDocument()
+        cursor.append(first ? "firstBatch" : "nextBatch", .array(docs.map { .document($0) }))
+        cursor.append("id", .int64(id))
+        cursor.append("ns", .string(namespace.description))
+        return ["cursor": .document(cursor)]
+    }
+}

@@ -1,0 +1,35 @@
+import BSON
+import Storage
+
+/// `getMore`: the next batch of an open cursor.
+public enum GetMoreCommand: CommandHandler {
+    public static let names = ["getMore"]
+    public static let help = "Returns the next batch of a cursor."
+    public static let parameters = ParameterSpec(
+        required: ["collection"], optional: ["batchSize"], ignored: ["maxTimeMS", "term", "lastKnownCommittedOpTime", "comment"])
+
+    public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
+        guard case .int64(let id)? = request.argument else {
+            throw CommandError.wrongType("getMore", in: "getMore", expected: "long", got: request.argument?.type ?? .null)
+        }
+        guard let collection = try request.string("collection") else { throw CommandError.missingField("collection", in: "getMore") }
+        let namespace = try Namespace.checked(request.database, collection)
+        let batchSize = try request.int("batchSize")
+        if let batchSize, batchSize < 0 {
+            throw CommandError(.badValue, "BSON field 'batchSize' value must be >= 0, actual value '\(batchSize)'")
+        }
+        let lease = try await context.cursors.checkOut(id: id, namespace: namespace, session: request.body["lsid"])
+        ServerCounters.bump(context.environment.counters.getMores)
+        let count = batchSize.flatMap { $0 > 0 ? $0 : nil } ?? Int.max
+        let bytes = batchSize == nil ? CursorBatch.defaultGetMoreBytes : CursorBatch.maxReplyBytes
+        do {
+            let (docs, exhausted) = try await CursorBatch.fetch(
+                from: lease.cursor, count: count, bytes: bytes, projection: lease.projection)
+            await context.cursors.checkIn(id: id, exhausted: exhausted)
+            return CursorBatch.reply(docs, id: exhausted ? 0 : id, namespace: namespace, first: false)
+        } catch {
+            await context.cursors.checkIn(id: id, exhausted: true)
+            throw error
+        }
+    }
+}
