@@ -87,7 +87,7 @@ let package = Package(
         ]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "BSON"]),
         .testTarget(name: "SQLiteStorageTests", dependencies: ["SQLiteStorage", "Storage", "Query", "BSON"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "BSON"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "BSON", "SQLiteStorage"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,6 +22,16 @@ public struct BSONDocument: Sendable, Hashable {
     }
 
     /// Wraps bytes this process produced itself (already known to be valid).
+    /// Wraps bytes this process stored earlier and reads back from its own storage. Only the
+    /// framing is checked (length prefix and terminator); readers bounds-check everything else, so
+    /// even a damaged database file cannot crash the process. Returns nil when the framing is wrong.
+    public init?(storedBytes bytes: [UInt8]) {
+        guard bytes.count >= 5, let n = readInt32(bytes, 0), Int(n) == bytes.count, bytes[bytes.count - 1] == 0 else {
+            return nil
+        }
+        self.bytes = bytes
+    }
+
     init(trusted bytes: [UInt8]) {
         self.bytes = bytes
     }

@@ -4,6 +4,7 @@ import Commands
 import Foundation
 import Logging
 import Server
+import SQLiteStorage
 import ServiceLifecycle
 
 /// `gridlite serve`: runs the daemon until SIGINT or SIGTERM.
@@ -39,18 +40,27 @@ struct Serve: AsyncParsableCommand {
             Serve.fail("cannot use data directory \(dataURL.path): \(error)")
         }
 
+        let storage: SQLiteStorageEngine
+        do {
+            storage = try await SQLiteStorageEngine.open(directory: dataURL.path, logger: logger)
+        } catch {
+            Serve.fail("cannot open the database in \(dataURL.path): \(error)")
+        }
+        let cursors = CursorRegistry()
         let counters = ServerCounters()
         let environment = ServerEnvironment(
             gridliteVersion: Gridlite.version, argv: CommandLine.arguments, parsedOptions: parsedOptions(dataURL),
             storageEngineName: "sqlite", counters: counters)
-        _ = environment
         let server: GridliteServer
         do {
             server = try await GridliteServer.bind(
                 configuration: ServerConfiguration(host: host, port: port),
-                dispatcher: CommandDispatcher(), counters: counters, logger: logger
+                dispatcher: CommandDispatcher(),
+                hooks: ConnectionHooks(onClose: { id in await cursors.closeAll(connectionId: id) }),
+                counters: counters, logger: logger
             ) { connection, connectionLogger in
-                CommandContext(environment: environment, connection: connection, logger: connectionLogger)
+                CommandContext(environment: environment, connection: connection, logger: connectionLogger,
+                               storage: storage, cursors: cursors)
             }
         } catch {
             Serve.fail("cannot listen on \(host):\(port): \(Serve.describe(error))")
@@ -59,10 +69,11 @@ struct Serve: AsyncParsableCommand {
 
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: server)],
+                services: [.init(service: server), .init(service: CursorReaper(cursors: cursors, logger: logger))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        await storage.close()
     }
 
     /// The options as `getCmdLineOpts.parsed` reports them, shaped like mongod's.

@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func serverStatusHasLiveFigures() async throws {
-        let context = makeTestContext()
+        let context = try await makeTestContext()
         _ = context.environment.counters.connectionOpened()
         let reply = try await run(["serverStatus": .int32(1)], context: context)
         #expect(reply["pid"] == .int64(Int64(ProcessInfo.processInfo.processIdentifier)))

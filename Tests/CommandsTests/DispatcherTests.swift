@@ -1,23 +1,35 @@
 import BSON
+import Foundation
 import Logging
+import SQLiteStorage
+import Storage
 import Testing
 
 @testable import Commands
 
+/// One SQLite store in a temporary directory, shared by the tests of this target.
+let sharedTestStorage: Task<SQLiteStorageEngine, any Error> = Task {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gridlite-commands-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return try await SQLiteStorageEngine.open(directory: dir.path, logger: Logger(label: "test"))
+}
+
 /// A context for running handlers without a server.
-func makeTestContext(connectionId: Int64 = 7) -> CommandContext {
+func makeTestContext(connectionId: Int64 = 7) async throws -> CommandContext {
     let env = ServerEnvironment(
         gridliteVersion: "test", argv: ["gridlite", "serve"], parsedOptions: ["net": .document(["port": .int32(1)])],
         storageEngineName: "sqlite")
     env.setListenPort(27017)
     return CommandContext(
         environment: env, connection: ConnectionInfo(id: connectionId, remoteAddress: "127.0.0.1:5000", localAddress: "127.0.0.1:27017"),
-        logger: Logger(label: "test"))
+        logger: Logger(label: "test"), storage: try await sharedTestStorage.value, cursors: CursorRegistry())
 }
 
-func run(_ body: BSONDocument, db: String = "admin", context: CommandContext = makeTestContext()) async throws -> BSONDocument {
+func run(_ body: BSONDocument, db: String = "admin", context: CommandContext? = nil) async throws -> BSONDocument {
     let request = try CommandRequest(body: body, database: db)
-    return await CommandDispatcher().dispatch(request, context: context)
+    let ctx: CommandContext
+    if let context { ctx = context } else { ctx = try await makeTestContext() }
+    return await CommandDispatcher().dispatch(request, context: ctx)
 }
 
 @Suite struct DispatcherTests {

@@ -1,0 +1,31 @@
+import BSON
+import Storage
+
+/// A streaming cursor: each batch is read in its own short read transaction, resuming from the
+/// last key it returned, so an idle cursor holds no SQLite resources and never pins the WAL.
+actor SQLiteCursor: DocumentCursor {
+    private let engine: SQLiteStorageEngine
+    private var state: QueryState?
+
+    init(engine: SQLiteStorageEngine, state: QueryState) {
+        self.engine = engine
+        self.state = state
+    }
+
+    func nextBatch(maxCount: Int, maxBytes: Int) async throws -> [BSONDocument] {
+        guard let current = state, !current.isFinished else { return [] }
+        let (docs, next) = try await engine.read { c in
+            var s = current
+            let docs = try s.next(c, maxCount: maxCount, maxBytes: maxBytes)
+            return (docs, s)
+        }
+        state = next
+        return docs
+    }
+
+    var isExhausted: Bool { state?.isFinished ?? true }
+
+    func close() async {
+        state = nil
+    }
+}

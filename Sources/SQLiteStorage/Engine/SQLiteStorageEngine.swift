@@ -1,0 +1,188 @@
+import BSON
+import Foundation
+import Logging
+import Query
+import Storage
+
+/// The SQLite backend: every database and collection in one SQLite file (`gridlite.sqlite`)
+/// under the data directory, in WAL mode, with one writer and a pool of readers.
+/// See docs/storage.md for the schema and the durability argument.
+public final class SQLiteStorageEngine: StorageEngine {
+    let db: SQLiteDatabase
+    let catalog = Catalog()
+    let logger: Logger
+
+    /// The database file's name inside the data directory.
+    public static let fileName = "gridlite.sqlite"
+
+    private init(db: SQLiteDatabase, logger: Logger) {
+        self.db = db
+        self.logger = logger
+    }
+
+    /// Opens (creating if needed) the store in `directory`.
+    public static func open(directory: String, logger: Logger, configure: (inout SQLiteConfiguration) -> Void = { _ in }) async throws -> SQLiteStorageEngine {
+        var configuration = SQLiteConfiguration(path: (directory as NSString).appendingPathComponent(fileName))
+        configure(&configuration)
+        let db = try await SQLiteDatabase(configuration: configuration)
+        let engine = SQLiteStorageEngine(db: db, logger: logger)
+        let catalog = engine.catalog
+        try await db.write { c in
+            try c.exec(CatalogSQL.bootstrap)
+            catalog.publish(try CatalogSQL.load(c))
+        }
+        return engine
+    }
+
+    /// Closes every connection.
+    public func close() async {
+        await db.close()
+    }
+
+    /// Runs `body` in one write transaction with a private copy of the catalog, publishing the
+    /// copy only after COMMIT. SQLite errors become InternalError unless `body` mapped them.
+    func mutate<T: Sendable>(
+        _ body: @escaping @Sendable (SQLiteConnection, inout [Namespace: CollectionEntry]) throws -> T
+    ) async throws -> T {
+        let catalog = self.catalog
+        do {
+            return try await db.write { c in
+                var entries = catalog.snapshot()
+                let result = try c.transaction(.immediate) { try body(c, &entries) }
+                catalog.publish(entries)
+                return result
+            }
+        } catch let e as SQLiteError {
+            throw StorageError(.internalError, "storage error: \(e)")
+        }
+    }
+
+    /// Runs `body` on a reader (one snapshot).
+    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        do {
+            return try await db.read(body)
+        } catch let e as SQLiteError {
+            throw StorageError(.internalError, "storage error: \(e)")
+        }
+    }
+
+    /// The indexes the planner may use (an incomplete built-in key column is left out).
+    static func usableIndexes(_ entry: CollectionEntry) -> [IndexDescriptor] {
+        entry.indexes.filter { !($0.backing == .keyColumn && $0.multikey) }.map(\.descriptor)
+    }
+
+    // MARK: Catalog
+
+    public func listDatabases() async throws -> [DatabaseInfo] {
+        let entries = catalog.all()
+        let names = Set(entries.map(\.namespace.database)).sorted()
+        let sizes = try await read { c in try StatsSQL.tableSizes(c, tables: entries.map(\.table)) }
+        return names.map { name in
+            let tables = entries.filter { $0.namespace.database == name }
+            let size = tables.reduce(Int64(0)) { $0 + (sizes[$1.table] ?? 0) }
+            return DatabaseInfo(name: name, sizeOnDisk: size, empty: false)
+        }
+    }
+
+    public func listCollections(in database: String) async throws -> [CollectionInfo] {
+        catalog.all().filter { $0.namespace.database == database }.map {
+            CollectionInfo(name: $0.namespace.collection, options: $0.options, uuid: $0.uuid)
+        }
+    }
+
+    public func createCollection(_ namespace: Namespace, options: BSONDocument) async throws {
+        try await mutate { c, entries in
+            guard entries[namespace] == nil else {
+                throw StorageError(.namespaceExists, "Collection \(namespace) already exists.")
+            }
+            entries[namespace] = try CatalogSQL.createCollection(c, namespace, options: options)
+        }
+    }
+
+    public func dropCollection(_ namespace: Namespace) async throws -> Bool {
+        guard catalog.entry(namespace) != nil else { return false }
+        return try await mutate { c, entries in
+            guard let entry = entries[namespace] else { return false }
+            try CatalogSQL.dropCollection(c, entry)
+            entries[namespace] = nil
+            return true
+        }
+    }
+
+    public func dropDatabase(_ database: String) async throws {
+        try await mutate { c, entries in
+            for (ns, entry) in entries where ns.database == database {
+                try CatalogSQL.dropCollection(c, entry)
+                entries[ns] = nil
+            }
+        }
+    }
+
+    public func renameCollection(from source: Namespace, to target: Namespace, dropTarget: Bool) async throws {
+        try await mutate { c, entries in
+            guard var entry = entries[source] else {
+                throw StorageError(.namespaceNotFound, "Source collection \(source) does not exist")
+            }
+            guard source != target else {
+                throw StorageError(.illegalOperation, "Can't rename a collection to itself")
+            }
+            if let existing = entries[target] {
+                guard dropTarget else { throw StorageError(.namespaceExists, "target namespace exists") }
+                try CatalogSQL.dropCollection(c, existing)
+                entries[target] = nil
+            }
+            _ = try c.execute("UPDATE gl_collections SET db = ?, name = ?, kind = ? WHERE id = ?", [
+                .text(target.database), .text(target.collection), .text(target.kind.rawValue), .integer(entry.id),
+            ])
+            if target.kind != entry.kind {
+                entry = try Relayout.change(c, entry, to: target.kind)
+            }
+            entry.namespace = target
+            entries[source] = nil
+            entries[target] = entry
+        }
+    }
+
+    // MARK: Reads
+
+    public func find(_ query: FindQuery) async throws -> any DocumentCursor {
+        guard let entry = catalog.entry(query.namespace) else { return ArrayCursor([]) }
+        let plan = try QueryPlanner.plan(filter: query.filter, sort: query.sort,
+                                         indexes: Self.usableIndexes(entry), hint: query.hint)
+        let state = QueryState(entry: entry, plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
+        if plan.providesSort || query.sort == nil {
+            return SQLiteCursor(engine: self, state: state)
+        }
+        guard let sort = query.sort else { return SQLiteCursor(engine: self, state: state) }
+        let rows = try await read { c in
+            var s = state
+            return try s.all(c).map(\.doc)
+        }
+        let sorted = stableSorted(rows.map { (rid: Int64(0), doc: $0) }, by: sort).map(\.doc)
+        let skipped = sorted.dropFirst(query.skip)
+        return ArrayCursor(Array(query.limit > 0 ? skipped.prefix(query.limit) : skipped))
+    }
+
+    public func count(_ query: FindQuery) async throws -> Int {
+        guard let entry = catalog.entry(query.namespace) else { return 0 }
+        if query.filter.matchesEverything {
+            let total = try await read { c in
+                try c.withStatement("SELECT count(*) FROM \(entry.table)") { s in try s.step() ? Int(s.int64(0)) : 0 }
+            }
+            let afterSkip = max(0, total - query.skip)
+            return query.limit > 0 ? min(afterSkip, query.limit) : afterSkip
+        }
+        let plan = try QueryPlanner.plan(filter: query.filter, sort: nil, indexes: Self.usableIndexes(entry), hint: query.hint)
+        let state = QueryState(entry: entry, plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
+        return try await read { c in
+            var s = state
+            var n = 0
+            while !s.isFinished {
+                let batch = try s.next(c, maxCount: 10_000, maxBytes: 64 << 20)
+                if batch.isEmpty && !s.isFinished { continue }
+                n += batch.count
+            }
+            return n
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import BSON
+import Storage
+
+/// What a scan visitor wants after seeing a row.
+enum ScanStep {
+    /// The row is consumed; go on.
+    case next
+    /// The row is consumed; stop here.
+    case stopAfter
+    /// Stop without consuming the row (it comes again on the next scan).
+    case stopBefore
+}
+
+/// Where a scan stopped: which range, and the last key and row it returned.
+struct ScanPosition: Sendable {
+    /// Index into the plan's ranges (in scan order).
+    var range = 0
+    /// Last key returned in that range.
+    var lastKey: [UInt8]?
+    /// Last row id returned.
+    var lastRid: Int64?
+    /// True once every range is finished.
+    var done = false
+}
+
+/// Runs an ``AccessPlan`` against the tables: the only place that turns pushdown into SQL.
+/// Scans resume from a ``ScanPosition`` by key (keyset pagination), so no statement or read
+/// transaction has to stay open between cursor batches.
+enum Scanner {
+    /// Steps through the rows of `plan`, from `position`, calling `visit` with each row id and
+    /// document. `visit` says whether to go on, stop after the row, or stop before it (the
+    /// row then comes again next time). `position` always points just past the last consumed row.
+    static func scan(
+        _ c: SQLiteConnection, entry: CollectionEntry, plan: AccessPlan, position: inout ScanPosition,
+        visit: (Int64, BSONDocument) throws -> ScanStep
+    ) throws {
+        guard !position.done else { return }
+        switch plan.scan {
+        case .collection:
+            let sql = "SELECT rid, \(StoredDocument.columns) FROM \(entry.table) WHERE rid > ? ORDER BY rid"
+            try c.withStatement(sql) { s in
+                try s.bind(position.lastRid ?? 0, at: 1)
+                while try s.step() {
+                    let rid = s.int64(0)
+                    guard let doc = StoredDocument.read(s, at: 1) else { position.lastRid = rid; continue }
+                    let step = try visit(rid, doc)
+                    if step == .stopBefore { return }
+                    position.lastRid = rid
+                    if step == .stopAfter { return }
+                }
+                position.done = true
+            }
+        case .index(let name, let ranges, let reverse):
+            guard let index = entry.indexes.first(where: { $0.spec.name == name }) else {
+                throw StorageError(.internalError, "index \(name) vanished during a scan")
+            }
+            let ordered = reverse ? Array(ranges.reversed()) : ranges
+            while position.range < ordered.count {
+                let finished = try scanRange(c, entry: entry, index: index, range: ordered[position.range],
+                                             reverse: reverse, position: &position, visit: visit)
+                guard finished else { return }
+                position.range += 1
+                position.lastKey = nil
+                position.lastRid = nil
+            }
+            position.done = true
+        }
+    }
+
+    /// Scans one range; returns true when it ran to its end, false when `visit` stopped it.
+    private static func scanRange(
+        _ c: SQLiteConnection, entry: CollectionEntry, index: IndexEntry, range: KeyRange, reverse: Bool,
+        position: inout ScanPosition, visit: (Int64, BSONDocument) throws -> ScanStep
+    ) throws -> Bool {
+        let keyColumn: String
+        let from: String
+        let ridColumn: String
+        let tiebreak: Bool
+        switch index.backing {
+        case .idColumn:
+            keyColumn = "id_key"; from = entry.table; ridColumn = "rid"; tiebreak = false
+        case .keyColumn:
+            keyColumn = "k"; from = entry.table; ridColumn = "rid"; tiebreak = true
+        case .table:
+            keyColumn = "x.key"
+            from = "\(index.table) x JOIN \(entry.table) c ON c.rid = x.rid"
+            ridColumn = "x.rid"; tiebreak = true
+        }
+        let docColumns = index.backing == .table ? "c.head, c.data, c.tail" : StoredDocument.columns
+        var conditions: [String] = []
+        var bindings: [SQLiteValue] = []
+        if let lower = range.lower {
+            conditions.append("\(keyColumn) >= ?")
+            bindings.append(.blob(lower))
+        }
+        if let upper = range.upper {
+            conditions.append("\(keyColumn) < ?")
+            bindings.append(.blob(upper))
+        }
+        if range.lower == nil && range.upper == nil {
+            conditions.append("\(keyColumn) IS NOT NULL")
+        }
+        let cmp = reverse ? "<" : ">"
+        if let lastKey = position.lastKey, let lastRid = position.lastRid {
+            if tiebreak {
+                conditions.append("(\(keyColumn), \(ridColumn)) \(cmp) (?, ?)")
+                bindings.append(.blob(lastKey))
+                bindings.append(.integer(lastRid))
+            } else {
+                conditions.append("\(keyColumn) \(cmp) ?")
+                bindings.append(.blob(lastKey))
+            }
+        }
+        let dir = reverse ? "DESC" : "ASC"
+        let order = tiebreak ? "\(keyColumn) \(dir), \(ridColumn) \(dir)" : "\(keyColumn) \(dir)"
+        let sql = "SELECT \(ridColumn), \(keyColumn), \(docColumns) FROM \(from) WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order)"
+        return try c.withStatement(sql) { s in
+            try s.bind(bindings)
+            while try s.step() {
+                let rid = s.int64(0)
+                let key = s.blob(1)
+                var step = ScanStep.next
+                if let doc = StoredDocument.read(s, at: 2) {
+                    step = try visit(rid, doc)
+                    if step == .stopBefore { return false }
+                }
+                position.lastKey = key
+                position.lastRid = rid
+                if step == .stopAfter { return false }
+            }
+            return true
+        }
+    }
+}
