@@ -7,8 +7,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Resolve dependencies in their own layer so source edits do not refetch them.
-COPY Package.swift ./
-COPY Package.resolved* ./
+# Package.resolved is optional (git-ignored); the wildcard lets COPY succeed without it.
+COPY Package.swift Package.resolved* ./
 RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
