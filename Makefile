@@ -1,0 +1,125 @@
+# gridlite: build, run and test.
+#
+#   make run    install system packages if needed, build release, serve on 127.0.0.1:27017
+#   make test   swift unit tests, then the Python/C integration tests against the debug binary
+#
+# Every target fails (non-zero) on the first error.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+# System packages (Debian/Ubuntu names) the package and the C tests link against.
+APT_PACKAGES := libbson-dev libmongoc-dev libpcre2-dev libsqlite3-dev pkg-config
+# The same, as pkg-config modules (used where dpkg is not available).
+PKG_MODULES  := libbson-1.0 libmongoc-1.0 libpcre2-8 sqlite3
+
+PYTHON    ?= python3
+VENV      := .venv
+VENV_PY   := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.requirements.installed
+REQUIREMENTS := tests/requirements.txt
+
+HOST      ?= 127.0.0.1
+PORT      ?= 27017
+DATA_DIR  ?= ./gridlite-data
+LOG_LEVEL ?= info
+
+# The integration tests run against the debug binary that `swift build` produces for the unit tests.
+GRIDLITE_BIN ?= $(CURDIR)/.build/debug/gridlite
+PYTEST_ARGS  ?=
+
+C_SRC_DIR := tests/integration/c
+C_BIN_DIR := tests/integration/bin
+C_PROGRAMS := $(patsubst $(C_SRC_DIR)/%.c,$(C_BIN_DIR)/%,$(wildcard $(C_SRC_DIR)/*.c))
+CC     ?= cc
+CFLAGS ?= -O1 -g -Wall -Wextra -Werror -std=gnu11
+
+.PHONY: help deps venv build build-debug run test unit-test c-programs integration-test clean
+
+help:
+	@echo "make run      build (release) and serve on $(HOST):$(PORT), data in $(DATA_DIR)"
+	@echo "make test     unit tests + integration tests (pymongo, libmongoc) against the debug build"
+	@echo "make deps     install the system packages: $(APT_PACKAGES)"
+	@echo "make venv     create .venv with $(REQUIREMENTS)"
+	@echo "make build    swift build -c release"
+	@echo "make clean    remove build products, .venv and test binaries (never the data dir)"
+
+deps:
+	@missing=""; \
+	if command -v dpkg-query >/dev/null 2>&1; then \
+	  for p in $(APT_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	  done; \
+	else \
+	  if ! command -v pkg-config >/dev/null 2>&1; then \
+	    echo "deps: pkg-config not found; install pkg-config, libbson, libmongoc, pcre2 and sqlite3 development files" >&2; exit 1; \
+	  fi; \
+	  for m in $(PKG_MODULES); do \
+	    pkg-config --exists "$$m" || { echo "deps: pkg-config module $$m not found; install its development package" >&2; exit 1; }; \
+	  done; \
+	  exit 0; \
+	fi; \
+	if [ -z "$$missing" ]; then echo "deps: all system packages present"; exit 0; fi; \
+	if [ "$$(id -u)" = "0" ]; then \
+	  echo "deps: installing$$missing"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+	  echo "deps: missing system packages:$$missing" >&2; \
+	  echo "deps: run:  sudo apt-get update && sudo apt-get install -y$$missing" >&2; \
+	  exit 1; \
+	fi
+
+# Reuses .venv while it works and tests/requirements.txt is unchanged (compared by content).
+venv:
+	@if [ -x "$(VENV_PY)" ] && "$(VENV_PY)" -c 'import sys' >/dev/null 2>&1 \
+	    && [ -f "$(VENV_STAMP)" ] && cmp -s "$(REQUIREMENTS)" "$(VENV_STAMP)"; then \
+	  echo "venv: $(VENV) up to date"; \
+	else \
+	  if ! [ -x "$(VENV_PY)" ] || ! "$(VENV_PY)" -c 'import sys' >/dev/null 2>&1; then \
+	    rm -rf "$(VENV)"; \
+	    echo "venv: creating $(VENV) with $$($(PYTHON) --version 2>&1)"; \
+	    "$(PYTHON)" -m venv "$(VENV)"; \
+	  fi; \
+	  rm -f "$(VENV_STAMP)"; \
+	  "$(VENV_PY)" -m pip install --quiet -r "$(REQUIREMENTS)"; \
+	  cp "$(REQUIREMENTS)" "$(VENV_STAMP)"; \
+	  echo "venv: installed $(REQUIREMENTS)"; \
+	fi
+
+build:
+	swift build -c release
+
+build-debug:
+	swift build --build-tests
+
+run: deps build
+	@mkdir -p "$(DATA_DIR)"
+	exec .build/release/gridlite serve --host $(HOST) --port $(PORT) --data-dir "$(DATA_DIR)" --log-level $(LOG_LEVEL)
+
+# One debug build serves both the unit tests and the integration tests.
+test: deps venv
+	$(MAKE) --no-print-directory build-debug
+	$(MAKE) --no-print-directory unit-test
+	$(MAKE) --no-print-directory c-programs
+	$(MAKE) --no-print-directory integration-test
+
+unit-test:
+	swift test --skip-build
+
+c-programs: $(C_PROGRAMS)
+
+$(C_BIN_DIR)/%: $(C_SRC_DIR)/%.c
+	@mkdir -p $(C_BIN_DIR)
+	$(CC) $(CFLAGS) -o $@ $< $$(pkg-config --cflags --libs libmongoc-1.0)
+
+# pytest exits 5 when it collects no tests; that is a failure here like any other non-zero status.
+integration-test:
+	@test -x "$(GRIDLITE_BIN)" || { echo "integration-test: $(GRIDLITE_BIN) not found; run make build-debug" >&2; exit 1; }
+	GRIDLITE_BIN="$(GRIDLITE_BIN)" GRIDLITE_C_BIN_DIR="$(CURDIR)/$(C_BIN_DIR)" \
+	  "$(VENV_PY)" -m pytest tests/integration $(PYTEST_ARGS)
+
+clean:
+	rm -rf .build $(C_BIN_DIR) $(VENV) .pytest_cache tests/integration/.pytest_cache
+	find tests -name __pycache__ -type d -prune -exec rm -rf {} +

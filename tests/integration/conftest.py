@@ -1,0 +1,287 @@
+"""Fixtures that run the gridlite daemon for the integration tests.
+
+The binary comes from the GRIDLITE_BIN environment variable (default: .build/debug/gridlite in the
+repository). Every daemon gets a fresh temporary data directory and a free port: it is started with
+``--port 0`` and the real port is read from its ``listening on HOST:PORT`` log line; if the daemon
+reports port 0 there, a free port chosen here is used instead. Daemons are always stopped at teardown,
+also when a test fails or the session is interrupted.
+
+Fixtures:
+- ``daemon``: one daemon shared by the whole session (most tests).
+- ``daemon_factory``: ``daemon_factory(*extra_args)`` starts a daemon owned by one test.
+- ``client``: a pymongo client connected to the session daemon.
+- ``c_program``: ``c_program("handshake")`` returns the path of a compiled C test program.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from pymongo import MongoClient
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+C_SRC_DIR = Path(__file__).resolve().parent / "c"
+C_BIN_DIR = Path(os.environ.get("GRIDLITE_C_BIN_DIR", Path(__file__).resolve().parent / "bin"))
+
+STARTUP_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+LISTENING = re.compile(r"listening on (\S+):(\d+)")
+
+_running: set["Daemon"] = set()
+
+
+def gridlite_bin() -> Path:
+    """The daemon binary under test (GRIDLITE_BIN, or the debug build)."""
+    path = Path(os.environ.get("GRIDLITE_BIN", REPO_ROOT / ".build" / "debug" / "gridlite"))
+    if not path.is_absolute():
+        path = (REPO_ROOT / path).resolve()
+    return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DaemonError(RuntimeError):
+    """The daemon did not start, or exited."""
+
+
+class Daemon:
+    """One gridlite process, its log file and data directory."""
+
+    def __init__(self, binary: Path, workdir: Path, extra_args: tuple[str, ...] = ()) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.data_dir = workdir / "data"
+        self.log_path = workdir / "gridlite.log"
+        self.extra_args = tuple(extra_args)
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.args: list[str] = []
+        self.process: subprocess.Popen[bytes] | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> "Daemon":
+        """Starts the daemon and waits for its `listening on` line."""
+        if not self.binary.is_file() or not os.access(self.binary, os.X_OK):
+            raise DaemonError(f"gridlite binary not found or not executable: {self.binary} "
+                              f"(build it, or set GRIDLITE_BIN)")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        port = self._launch(0)
+        if port != 0:
+            self.port = port
+            return self
+        # The daemon printed the requested port rather than the bound one: use a port picked here.
+        self.stop()
+        last_error: Exception | None = None
+        for _ in range(5):
+            try:
+                self.port = self._launch(free_port())
+                return self
+            except DaemonError as error:  # lost the race for the port; pick another
+                last_error = error
+                self.stop()
+        raise DaemonError(f"could not start gridlite on a free port: {last_error}")
+
+    def _launch(self, port: int) -> int:
+        self.args = ["serve", "--host", self.host, "--port", str(port),
+                     "--data-dir", str(self.data_dir), "--log-level", "debug", *self.extra_args]
+        with open(self.log_path, "ab") as log:
+            self._log_start = log.tell()
+            self.process = subprocess.Popen(
+                [str(self.binary), *self.args],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.workdir, start_new_session=True,
+            )
+        _running.add(self)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            match = LISTENING.search(self._read_log(self._log_start))
+            if match:
+                return int(match.group(2))
+            if self.process.poll() is not None:
+                raise DaemonError(f"gridlite exited with status {self.process.returncode} before "
+                                  f"listening; log:\n{self._read_log(self._log_start)}")
+            time.sleep(0.05)
+        raise DaemonError(f"gridlite did not log 'listening on' within {STARTUP_TIMEOUT}s; "
+                          f"log:\n{self._read_log(self._log_start)}")
+
+    def stop(self) -> int | None:
+        """Stops the daemon (SIGTERM, then SIGKILL) and returns its exit status."""
+        process = self.process
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=STOP_TIMEOUT)
+        _running.discard(self)
+        return process.returncode
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def is_running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    # --- connecting ------------------------------------------------------------------------------
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://{self.host}:{self.port}/"
+
+    def client(self, **kwargs) -> MongoClient:
+        """A new pymongo client for this daemon (close it, or use it in a `with`)."""
+        options = {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000,
+                   "socketTimeoutMS": 10000}
+        options.update(kwargs)
+        return MongoClient(self.uri, **options)
+
+    def connect_raw(self, timeout: float = 5.0) -> socket.socket:
+        """A plain TCP connection to the daemon with a timeout on every operation."""
+        sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        sock.settimeout(timeout)
+        return sock
+
+    # --- the log ---------------------------------------------------------------------------------
+
+    def _read_log(self, offset: int = 0) -> str:
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(offset)
+                return log.read().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_offset(self) -> int:
+        """The current end of the log; pass it to `log` or `wait_for_log` to see only newer lines."""
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def log(self, since: int = 0) -> str:
+        """The daemon's log (stdout and stderr) from byte offset `since`."""
+        return self._read_log(since)
+
+    def wait_for_log(self, pattern: str, since: int = 0, timeout: float = 5.0) -> re.Match[str] | None:
+        """Waits until the log after `since` matches the regular expression `pattern`."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            match = regex.search(self._read_log(since))
+            if match or time.monotonic() >= deadline:
+                return match
+            time.sleep(0.05)
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Last resort (e.g. KeyboardInterrupt): stop every daemon these fixtures started."""
+    for daemon in list(_running):
+        try:
+            daemon.stop()
+        except Exception:
+            pass
+
+
+@pytest.fixture(scope="session")
+def gridlite_binary() -> Path:
+    path = gridlite_bin()
+    if not path.is_file():
+        pytest.fail(f"gridlite binary not found: {path} (run `swift build`, or set GRIDLITE_BIN)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def daemon(gridlite_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    """The session's shared daemon."""
+    d = Daemon(gridlite_binary, tmp_path_factory.mktemp("gridlite-session"))
+    try:
+        d.start()
+        yield d
+    finally:
+        d.stop()
+
+
+@pytest.fixture(autouse=True)
+def _session_daemon_log(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Prints the shared daemon's log lines written during a test (pytest shows them on failure)."""
+    if "daemon" not in request.fixturenames:
+        yield
+        return
+    d: Daemon = request.getfixturevalue("daemon")
+    start = d.log_offset()
+    yield
+    print(f"--- gridlite log during this test (pid {d.pid}, port {d.port}) ---")
+    print(d.log(start)[-20000:])
+
+
+@pytest.fixture
+def daemon_factory(gridlite_binary: Path, tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
+    """Starts daemons owned by one test: `daemon_factory(*extra_args)`; all stopped at teardown."""
+    started: list[Daemon] = []
+
+    def start(*extra_args: str) -> Daemon:
+        d = Daemon(gridlite_binary, Path(tempfile.mkdtemp(prefix="gridlite-", dir=tmp_path)), extra_args)
+        started.append(d)
+        return d.start()
+
+    yield start
+    for d in started:
+        d.stop()
+        print(f"--- gridlite log (port {d.port}) ---")
+        print(d.log()[-20000:])
+
+
+@pytest.fixture
+def client(daemon: Daemon) -> Iterator[MongoClient]:
+    """A pymongo client on the session daemon, closed after the test."""
+    with daemon.client() as c:
+        yield c
+
+
+def _compile_c_program(name: str) -> Path:
+    source = C_SRC_DIR / f"{name}.c"
+    binary = C_BIN_DIR / name
+    if binary.is_file() and binary.stat().st_mtime >= source.stat().st_mtime:
+        return binary
+    cc = os.environ.get("CC", "cc")
+    if shutil.which("pkg-config") is None:
+        pytest.fail("pkg-config not found; run `make deps`")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libmongoc-1.0"],
+                           capture_output=True, text=True)
+    if flags.returncode != 0:
+        pytest.fail(f"pkg-config libmongoc-1.0 failed: {flags.stderr}; run `make deps`")
+    C_BIN_DIR.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run([cc, "-O1", "-g", "-Wall", "-Wextra", "-std=gnu11", "-o", str(binary),
+                             str(source), *flags.stdout.split()], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail(f"compiling {source} failed:\n{result.stderr}")
+    return binary
+
+
+@pytest.fixture(scope="session")
+def c_program() -> Callable[[str], Path]:
+    """`c_program(name)`: tests/integration/bin/<name>, compiled from c/<name>.c when missing or stale."""
+    return _compile_c_program
