@@ -28,7 +28,12 @@ extension SQLiteStorageEngine {
             var errors: [WriteError] = []
             for (i, doc) in documents.enumerated() {
                 do {
-                    try c.transaction { _ = try writer.insert(doc) }
+                    if writer.entry.tableIndexes.isEmpty {
+                        // One INSERT: if it fails nothing was written, so no savepoint is needed.
+                        _ = try writer.insert(doc)
+                    } else {
+                        try c.transaction { _ = try writer.insert(doc) }
+                    }
                     inserted += 1
                 } catch {
                     errors.append(Self.writeError(error, writer: writer, doc: doc, index: i))
