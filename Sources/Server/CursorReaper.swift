@@ -15,15 +15,14 @@ public struct CursorReaper: Service {
         self.logger = logger
     }
 
+    /// Sleeps and sweeps until graceful shutdown, which cancels the sleep.
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
                 try await Task.sleep(for: interval)
-            } catch {
-                return
+                let n = await cursors.expireIdle()
+                if n > 0 { logger.debug("expired \(n) idle cursors") }
             }
-            let n = await cursors.expireIdle()
-            if n > 0 { logger.debug("expired \(n) idle cursors") }
         }
     }
 }

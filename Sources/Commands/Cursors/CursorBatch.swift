@@ -24,11 +24,16 @@ public enum CursorBatch {
     }
 
     /// The reply document for a batch.
+    /// Written in one pass into one buffer: a batch of many megabytes is copied once here.
     public static func reply(_ docs: [BSONDocument], id: Int64, namespace: Namespace, first: Bool) -> BSONDocument {
-        var cursor = BSONDocument()
-        cursor.append(first ? "firstBatch" : "nextBatch", .array(docs.map { .document($0) }))
-        cursor.append("id", .int64(id))
-        cursor.append("ns", .string(namespace.description))
-        return ["cursor": .document(cursor)]
+        var w = BSONWriter(capacity: docs.reduce(128) { $0 + $1.bytes.count + 8 })
+        w.beginDocument("cursor")
+        w.beginArray(first ? "firstBatch" : "nextBatch")
+        for doc in docs { w.append("", document: doc) }
+        w.end()
+        w.append("id", .int64(id))
+        w.append("ns", .string(namespace.description))
+        w.end()
+        return w.finish()
     }
 }
