@@ -26,8 +26,10 @@ PORT      ?= 27017
 DATA_DIR  ?= ./gridlite-data
 LOG_LEVEL ?= info
 
+# Extra flags for every swift build/test (e.g. SWIFT_FLAGS="--scratch-path /tmp/gridlite-build").
+SWIFT_FLAGS ?=
 # The integration tests run against the debug binary that `swift build` produces for the unit tests.
-GRIDLITE_BIN ?= $(CURDIR)/.build/debug/gridlite
+GRIDLITE_BIN ?= $(shell swift build $(SWIFT_FLAGS) --show-bin-path)/gridlite
 PYTEST_ARGS  ?=
 
 C_SRC_DIR := tests/integration/c
@@ -89,14 +91,14 @@ venv:
 	fi
 
 build:
-	swift build -c release
+	swift build $(SWIFT_FLAGS) -c release
 
 build-debug:
-	swift build --build-tests
+	swift build $(SWIFT_FLAGS) --build-tests
 
 run: deps build
 	@mkdir -p "$(DATA_DIR)"
-	exec .build/release/gridlite serve --host $(HOST) --port $(PORT) --data-dir "$(DATA_DIR)" --log-level $(LOG_LEVEL)
+	exec "$$(swift build $(SWIFT_FLAGS) -c release --show-bin-path)/gridlite" serve --host $(HOST) --port $(PORT) --data-dir "$(DATA_DIR)" --log-level $(LOG_LEVEL)
 
 # One debug build serves both the unit tests and the integration tests.
 test: deps venv
@@ -106,7 +108,7 @@ test: deps venv
 	$(MAKE) --no-print-directory integration-test
 
 unit-test:
-	swift test --skip-build
+	swift test $(SWIFT_FLAGS) --skip-build
 
 c-programs: $(C_PROGRAMS)
 
