@@ -70,7 +70,7 @@ let stageCases: [StageCase] = [
               output: #"[{"_id": 2}, {"_id": 4}, {"_id": 3}, {"_id": 1}]"#),
     StageCase(name: "sort missing first", pipeline: #"[{"%sort": {"x": 1}}]"#,
               input: #"[{"_id": 1, "x": 2}, {"_id": 2}, {"_id": 3, "x": null}]"#, output: #"[{"_id": 2}, {"_id": 3, "x": null}, {"_id": 1, "x": 2}]"#),
-    StageCase(name: "skip", pipeline: #"[{"%skip": 3}, {"%project": {"_id": 1}}]"#, input: people, output: #"[{"_id": 3}]"#),
+    StageCase(name: "skip", pipeline: #"[{"%skip": 3}, {"%project": {"_id": 1}}]"#, input: people, output: #"[{"_id": 4}]"#),
     StageCase(name: "skip past end", pipeline: #"[{"%skip": 10}]"#, input: people, output: "[]"),
     StageCase(name: "limit", pipeline: #"[{"%limit": 2}, {"%project": {"_id": 1}}]"#, input: people, output: #"[{"_id": 1}, {"_id": 2}]"#),
     StageCase(name: "skip limit sort", pipeline: #"[{"%sort": {"_id": -1}}, {"%skip": 1}, {"%limit": 2}, {"%project": {"_id": 1}}]"#,
@@ -144,6 +144,6 @@ let stageCases: [StageCase] = [
         #expect(c.input == "[]" || !input.isEmpty, "input must parse")
         #expect(c.output == "[]" || !expected.isEmpty, "output must parse")
         let got = try aggRun(c.pipeline, c.input)
-        #expect(aggCanonical(got) == aggCanonical(try aggDocs(c.output)), "\(c.name)")
+        #expect(aggCanonical(got) == aggCanonical(expected), "\(c.name): \(got)")
     }
 }

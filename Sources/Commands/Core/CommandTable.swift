@@ -3,9 +3,11 @@
 public enum CommandTable {
     /// All handlers, sorted by their first name.
     public static let all: [any CommandHandler.Type] = [
+        AggregateCommand.self,
         BuildInfoCommand.self,
         ConnectionStatusCommand.self,
         EndSessionsCommand.self,
+        FindAndModifyCommand.self,
         GetCmdLineOptsCommand.self,
         GetLastErrorCommand.self,
         GetParameterCommand.self,
