@@ -3,6 +3,7 @@
 public enum CommandTable {
     /// All handlers, sorted by their first name.
     public static let all: [any CommandHandler.Type] = [
+        AggregateCommand.self,
         BuildInfoCommand.self,
         CollStatsCommand.self,
         ConnectionStatusCommand.self,
@@ -16,6 +17,7 @@ public enum CommandTable {
         DropDatabaseCommand.self,
         DropIndexesCommand.self,
         EndSessionsCommand.self,
+        FindAndModifyCommand.self,
         FindCommand.self,
         GetCmdLineOptsCommand.self,
         GetLastErrorCommand.self,
