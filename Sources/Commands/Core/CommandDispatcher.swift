@@ -1,4 +1,5 @@
 import BSON
+import Storage
 import Foundation
 import Logging
 

@@ -1,4 +1,5 @@
-/// MongoDB error codes that command handlers return, with their code names.
+/// MongoDB error codes gridlite returns, with their code names: one table for every layer
+/// (storage errors and command errors both use it).
 ///
 /// Codes drivers treat as "node is unhealthy" (91, 189, 10107, 11600, 11602, 13435, 13436) are
 /// deliberately absent: sending them makes drivers reset their connection pools.
@@ -60,41 +61,3 @@ public enum ErrorCode: Int32, Sendable, CaseIterable {
         }
     }
 }
-
-/// A command failure, answered as `{ok: 0, errmsg, code, codeName}`.
-public struct CommandError: Error, Sendable, CustomStringConvertible {
-    /// The numeric code.
-    public let code: Int32
-    /// The code name.
-    public let codeName: String
-    /// The human-readable message (`errmsg`).
-    public let message: String
-
-    /// Creates an error with a known code.
-    public init(_ code: ErrorCode, _ message: String) {
-        self.code = code.rawValue
-        self.codeName = code.name
-        self.message = message
-    }
-
-    /// Creates an error with any code (passed through from a lower layer).
-    public init(code: Int32, codeName: String, message: String) {
-        self.code = code
-        self.codeName = codeName
-        self.message = message
-    }
-
-    public var description: String { "\(codeName)(\(code)): \(message)" }
-
-    /// A required field is missing.
-    public static func missingField(_ field: String, in command: String) -> CommandError {
-        CommandError(.location40414, "BSON field '\(command).\(field)' is missing but a required field")
-    }
-
-    /// A field has the wrong BSON type.
-    public static func wrongType(_ field: String, in command: String, expected: String, got: BSONType) -> CommandError {
-        CommandError(.typeMismatch, "BSON field '\(command).\(field)' is the wrong type '\(got.alias)', expected type '\(expected)'")
-    }
-}
-
-import BSON
