@@ -52,7 +52,8 @@ struct Connection {
         _ frame: WireFrame, context: CommandContext, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, log: Logger
     ) async throws -> Bool {
         let requestID = frame.header.requestID
-        var buffer = channel.channel.allocator.buffer(capacity: 256)
+        let allocator = channel.channel.allocator
+        var buffer: ByteBuffer
         switch try WireRequest.parse(frame) {
         case .msg(let msg):
             let reply = await run(context: context) { () throws(CommandError) in
@@ -67,6 +68,7 @@ struct Connection {
                 return try CommandRequest(body: msg.body, sequences: sequences, database: database)
             }
             if msg.moreToCome { return true }
+            buffer = allocator.buffer(capacity: reply.bytes.count + 64)
             OpMsg.writeReply(reply, requestID: nextReplyID(), responseTo: requestID, to: &buffer)
         case .query(let query):
             if query.isCommand {
@@ -74,12 +76,14 @@ struct Connection {
                 let reply = await run(context: context) { () throws(CommandError) in
                     try CommandRequest(body: command.document, database: command.database)
                 }
+                buffer = allocator.buffer(capacity: reply.bytes.count + 64)
                 OpReply(commandReply: reply).write(requestID: nextReplyID(), responseTo: requestID, to: &buffer)
             } else {
                 let error: BSONDocument = [
                     "$err": .string("OP_QUERY is only supported for commands on <db>.$cmd; use OP_MSG"),
                     "code": .int32(352), "codeName": "UnsupportedOpQueryCommand", "ok": .double(0),
                 ]
+                buffer = allocator.buffer(capacity: error.bytes.count + 64)
                 OpReply(responseFlags: .queryFailure, documents: [error])
                     .write(requestID: nextReplyID(), responseTo: requestID, to: &buffer)
             }

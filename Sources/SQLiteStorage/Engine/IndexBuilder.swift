@@ -14,26 +14,25 @@ enum IndexBuilder {
         }
     }
 
-    /// Indexes every existing document; a duplicate under a unique index is DuplicateKey (11000).
+    /// Indexes every existing document, streaming (the side table is written while the
+    /// collection is read); a duplicate under a unique index is DuplicateKey (11000).
     static func populate(_ c: SQLiteConnection, entry: CollectionEntry, index: IndexEntry) throws {
-        var rows: [(Int64, BSONDocument)] = []
-        try c.withStatement("SELECT rid, \(StoredDocument.columns) FROM \(entry.table) ORDER BY rid") { s in
-            while try s.step() {
-                if let doc = StoredDocument.read(s, at: 1) { rows.append((s.int64(0), doc)) }
-            }
-        }
         var multikey = false
-        try c.withStatement("INSERT INTO \(index.table)(key, rid) VALUES (?, ?)") { s in
-            for (rid, doc) in rows {
-                let keys = try IndexKeyEncoder.keys(for: doc, paths: index.paths, descending: index.descending)
-                multikey = multikey || keys.count > 1
-                for key in keys {
-                    try s.bind(key, at: 1)
-                    try s.bind(rid, at: 2)
-                    do {
-                        try s.run()
-                    } catch let e as SQLiteError where e.isUniqueViolation {
-                        throw duplicate(entry: entry, index: index, doc: doc)
+        try c.withStatement("SELECT rid, \(StoredDocument.columns) FROM \(entry.table) ORDER BY rid") { rows in
+            try c.withStatement("INSERT INTO \(index.table)(key, rid) VALUES (?, ?)") { s in
+                while try rows.step() {
+                    let rid = rows.int64(0)
+                    guard let doc = StoredDocument.read(rows, at: 1) else { continue }
+                    let keys = try IndexKeyEncoder.keys(for: doc, paths: index.paths, descending: index.descending)
+                    multikey = multikey || keys.count > 1
+                    for key in keys {
+                        try s.bind(key, at: 1)
+                        try s.bind(rid, at: 2)
+                        do {
+                            try s.run()
+                        } catch let e as SQLiteError where e.isUniqueViolation {
+                            throw duplicate(entry: entry, index: index, doc: doc)
+                        }
                     }
                 }
             }

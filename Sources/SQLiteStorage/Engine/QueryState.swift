@@ -87,6 +87,22 @@ struct QueryState: Sendable {
         return out
     }
 
+    /// The row ids of every matching document (no documents kept), for multi-document writes:
+    /// memory stays at 8 bytes per match however large the documents are, and rows changed by
+    /// the write cannot be visited twice.
+    mutating func matchingRowIds(_ c: SQLiteConnection) throws -> [Int64] {
+        var out: [Int64] = []
+        var seen = Set<Int64>()
+        let dedupe = plan.mayDuplicate
+        let filter = self.filter
+        try Scanner.scan(c, entry: entry, plan: plan, position: &position) { rid, doc in
+            if dedupe && !seen.insert(rid).inserted { return .next }
+            if filter.matches(doc) { out.append(rid) }
+            return .next
+        }
+        return out
+    }
+
     /// The first matching row, for single-document writes.
     mutating func first(_ c: SQLiteConnection) throws -> (rid: Int64, doc: BSONDocument)? {
         var found: (Int64, BSONDocument)?
@@ -97,6 +113,14 @@ struct QueryState: Sendable {
             return .stopAfter
         }
         return found
+    }
+}
+
+/// Reads one row's document by row id.
+func loadRow(_ c: SQLiteConnection, entry: CollectionEntry, rid: Int64) throws -> BSONDocument? {
+    try c.withStatement("SELECT \(StoredDocument.columns) FROM \(entry.table) WHERE rid = ?") { s in
+        try s.bind(rid, at: 1)
+        return try s.step() ? StoredDocument.read(s, at: 0) : nil
     }
 }
 

@@ -36,13 +36,13 @@ struct RowWriter {
         try addIndexKeys(doc, rid: rid)
     }
 
-    /// Deletes row `rid` (`old` is what it held).
-    func delete(rid: Int64, old: BSONDocument) throws {
+    /// Deletes row `rid`; `old` (what it held) is needed only when side-table indexes exist.
+    func delete(rid: Int64, old: BSONDocument?) throws {
         try c.withStatement("DELETE FROM \(entry.table) WHERE rid = ?") { s in
             try s.bind(rid, at: 1)
             try s.run()
         }
-        try removeIndexKeys(old, rid: rid)
+        if let old { try removeIndexKeys(old, rid: rid) }
     }
 
     private func bindKeys(_ s: SQLiteStatement, _ stored: StoredDocument) throws {

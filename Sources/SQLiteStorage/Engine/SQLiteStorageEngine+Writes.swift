@@ -72,26 +72,31 @@ extension SQLiteStorageEngine {
     static func runUpdate(_ st: UpdateStatement, writer: inout RowWriter) throws -> (Int, Int, BSONValue?) {
         let plan = try QueryPlanner.plan(filter: st.filter, sort: nil, indexes: usableIndexes(writer.entry))
         var state = QueryState(entry: writer.entry, plan: plan, filter: st.filter, skip: 0, limit: 0)
-        let rows: [(rid: Int64, doc: BSONDocument)]
+        let rids: [Int64]
+        var firstDoc: BSONDocument?
         if st.multi {
-            rows = try state.all(writer.c, memoryLimit: Int.max)
+            rids = try state.matchingRowIds(writer.c)
+        } else if let row = try state.first(writer.c) {
+            rids = [row.rid]
+            firstDoc = row.doc
         } else {
-            rows = try state.first(writer.c).map { [$0] } ?? []
+            rids = []
         }
-        if rows.isEmpty {
+        if rids.isEmpty {
             guard st.upsert else { return (0, 0, nil) }
             let doc = try upsertDocument(st)
             _ = try writer.insert(doc)
             return (0, 0, doc["_id"] ?? .null)
         }
         var modified = 0
-        for row in rows {
-            let newDoc = try updatedDocument(row.doc, with: st.update)
-            guard newDoc.bytes != row.doc.bytes else { continue }
-            try writer.replace(rid: row.rid, old: row.doc, with: newDoc)
+        for rid in rids {
+            guard let doc = try firstDoc ?? loadRow(writer.c, entry: writer.entry, rid: rid) else { continue }
+            let newDoc = try updatedDocument(doc, with: st.update)
+            guard newDoc.bytes != doc.bytes else { continue }
+            try writer.replace(rid: rid, old: doc, with: newDoc)
             modified += 1
         }
-        return (rows.count, modified, nil)
+        return (rids.count, modified, nil)
     }
 
     /// Applies an update to a stored document, keeping `_id` first and unchanged.
@@ -152,9 +157,22 @@ extension SQLiteStorageEngine {
                     try c.transaction {
                         let plan = try QueryPlanner.plan(filter: st.filter, sort: nil, indexes: Self.usableIndexes(entry))
                         var state = QueryState(entry: entry, plan: plan, filter: st.filter, skip: 0, limit: 0)
-                        let rows = st.limit == 1 ? (try state.first(c).map { [$0] } ?? []) : try state.all(c, memoryLimit: Int.max)
-                        for row in rows { try writer.delete(rid: row.rid, old: row.doc) }
-                        result.deleted += rows.count
+                        if st.limit == 1 {
+                            if let row = try state.first(c) {
+                                try writer.delete(rid: row.rid, old: row.doc)
+                                result.deleted += 1
+                            }
+                        } else {
+                            let rids = try state.matchingRowIds(c)
+                            for rid in rids {
+                                if entry.tableIndexes.isEmpty {
+                                    try writer.delete(rid: rid, old: nil)
+                                } else if let doc = try loadRow(c, entry: entry, rid: rid) {
+                                    try writer.delete(rid: rid, old: doc)
+                                }
+                            }
+                            result.deleted += rids.count
+                        }
                     }
                 } catch {
                     result.writeErrors.append(Self.writeError(error, writer: writer, doc: st.filter.document, index: i))
