@@ -74,15 +74,16 @@ def test_sigkill_keeps_every_acknowledged_insert(daemon_factory, round_no):
     os.kill(d.pid, signal.SIGKILL)
     d.process.wait(timeout=10)
     writer.stop.set()
-    t0=time.monotonic(); writer.join(timeout=30); print('join', time.monotonic()-t0)
+    writer.join(timeout=30)
     client.close()
     assert not writer.is_alive()
     acknowledged = list(writer.acknowledged)
-    print(f"round {round_no}: {len(acknowledged)} acknowledged, {len(writer.acknowledged_chunks)} chunks, t={time.monotonic() - deadline + 10:.2f}s")
+    print(f"round {round_no}: killed after {len(acknowledged)} acknowledged documents "
+          f"and {len(writer.acknowledged_chunks)} chunks")
     acknowledged_chunks = list(writer.acknowledged_chunks)
     assert len(acknowledged) >= 150 * round_no or len(acknowledged) > 50
 
-    t0=time.monotonic(); d.start(); print('start', time.monotonic()-t0)
+    d.start()  # same data directory
     with d.client() as c:
         docs = c["durability"]["docs"]
         present = {doc["_id"] for doc in docs.find({}, {"_id": 1})}
@@ -103,6 +104,6 @@ def test_sigkill_keeps_every_acknowledged_insert(daemon_factory, round_no):
         validate = c["durability"].command({"validate": "docs"})
         assert validate["valid"] is True, validate
 
-    t0=time.monotonic(); assert integrity_check(d.data_dir / DATA_FILE) == ["ok"]
-    print('verify', time.monotonic()-t0); t0=time.monotonic(); d.stop(); print('stop', time.monotonic()-t0)
+    assert integrity_check(d.data_dir / DATA_FILE) == ["ok"]
+    d.stop()
     assert integrity_check(d.data_dir / DATA_FILE) == ["ok"]

@@ -166,6 +166,14 @@ def test_update_creating_duplicate_unique_key_is_11000(db):
         db.c.update_one({"_id": 2}, {"$set": {"k": 1}})
     assert excinfo.value.code == 11000
     assert one(db, 2)["k"] == 2
+    reply = db.command({"update": "c", "updates": [{"q": {"_id": 2}, "u": {"$set": {"k": 1}}}]})
+    (err,) = reply["writeErrors"]
+    assert err["code"] == 11000 and err["keyPattern"] == {"k": 1}
+    assert err["keyValue"] == {"k": 1}, err  # the value of the updated document, not of the filter
+    reply = db.command({"update": "c", "updates": [{"q": {"_id": 9}, "u": {"$set": {"k": 2}}, "upsert": True}]})
+    (err,) = reply["writeErrors"]
+    assert err["code"] == 11000 and err["keyValue"] == {"k": 2}, err
+    assert reply["n"] == 0 and "upserted" not in reply
 
 
 def test_update_unknown_operator_is_error(db):
