@@ -213,6 +213,22 @@ def test_projection_exclusion_and_id_zero_and_dotted(people):
     assert d == {"_id": 4, "name": "n004", "age": 4, "addr": {"city": "c1"}}
 
 
+def test_projection_slice_and_elem_match(db):
+    db.c.insert_one({"_id": 1, "arr": [{"a": 1, "b": 2}, {"a": 2}], "x": 5})
+    assert db.c.find_one({}, {"arr": {"$slice": 1}}) == {"_id": 1, "arr": [{"a": 1, "b": 2}], "x": 5}
+    assert db.c.find_one({}, {"arr": {"$slice": -1}, "x": 0}) == {"_id": 1, "arr": [{"a": 2}]}
+    assert db.c.find_one({}, {"arr": {"$elemMatch": {"a": 2}}, "x": 1}) == {"_id": 1, "arr": [{"a": 2}], "x": 5}
+
+
+def test_positional_projection_is_not_silently_wrong(db):
+    db.c.insert_one({"_id": 1, "arr": [{"a": 1, "b": 2}, {"a": 2}]})
+    try:
+        doc = db.c.find_one({"arr.a": 2}, {"arr.$": 1})
+    except OperationFailure:
+        return  # not implemented: an error is fine
+    assert doc == {"_id": 1, "arr": [{"a": 2}]}
+
+
 def test_projection_mixing_inclusion_and_exclusion_is_error(people):
     with pytest.raises(OperationFailure):
         people.find_one({}, {"name": 1, "age": 0})
