@@ -3,12 +3,14 @@ data directory, and check that every acknowledged document survived and the file
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import sqlite3
 import threading
 import time
 
+import gridfs
 import pytest
 from bson import Binary, ObjectId
 from pymongo.errors import PyMongoError
@@ -106,4 +108,56 @@ def test_sigkill_keeps_every_acknowledged_insert(daemon_factory, round_no):
 
     assert integrity_check(d.data_dir / DATA_FILE) == ["ok"]
     d.stop()
+    assert integrity_check(d.data_dir / DATA_FILE) == ["ok"]
+
+
+class Uploader(threading.Thread):
+    """Uploads GridFS files one after another; records (id, sha256) of each finished upload."""
+
+    def __init__(self, client) -> None:
+        super().__init__(daemon=True)
+        self.bucket = gridfs.GridFSBucket(client["durability"], chunk_size_bytes=255 * 1024)
+        self.finished: list[tuple] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        i = 0
+        try:
+            while not self.stop.is_set():
+                data = os.urandom(1024 * 1024 + i * 4099)
+                fid = self.bucket.upload_from_stream(f"f{i}", data)
+                self.finished.append((fid, hashlib.sha256(data).hexdigest(), len(data)))
+                i += 1
+        except PyMongoError:
+            pass
+
+
+def test_sigkill_during_gridfs_uploads_keeps_finished_files(daemon_factory):
+    d = daemon_factory()
+    client = d.client(retryWrites=False, socketTimeoutMS=5000, serverSelectionTimeoutMS=2000)
+    uploader = Uploader(client)
+    uploader.start()
+    deadline = time.monotonic() + 20
+    while len(uploader.finished) < 8 and time.monotonic() < deadline and uploader.is_alive():
+        time.sleep(0.005)
+    time.sleep(0.05)  # most likely in the middle of the next upload
+    os.kill(d.pid, signal.SIGKILL)
+    d.process.wait(timeout=10)
+    uploader.stop.set()
+    uploader.join(timeout=30)
+    client.close()
+    finished = list(uploader.finished)
+    assert len(finished) >= 8
+
+    d.start()
+    with d.client() as c:
+        bucket = gridfs.GridFSBucket(c["durability"])
+        for fid, digest, length in finished:
+            data = bucket.open_download_stream(fid).read()
+            assert len(data) == length and hashlib.sha256(data).hexdigest() == digest, fid
+        report = c["durability"].command({"validate": "fs.files"})
+        finished_ids = {str(fid) for fid, _, _ in finished}
+        # Only the upload cut short may show up (as orphaned chunks); no finished file may.
+        for warning in report["warnings"] + report["errors"]:
+            assert not any(fid in warning for fid in finished_ids), warning
     assert integrity_check(d.data_dir / DATA_FILE) == ["ok"]
