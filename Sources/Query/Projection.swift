@@ -59,6 +59,11 @@ public struct Projection: Sendable {
             let path = prefix.isEmpty ? key : prefix + "." + key
             guard !key.isEmpty else { throw QueryError.badValue("FieldPath cannot be constructed with empty string") }
             if key.hasPrefix("$") { throw QueryError.badValue("FieldPath field names may not start with '$'. Consider using $getField or $setField.") }
+            // The positional projection (`"a.$": 1`) is not implemented; treating `$` as a field
+            // name would silently return wrong documents.
+            if key.split(separator: ".", omittingEmptySubsequences: false).contains(where: { $0.hasPrefix("$") }) {
+                throw QueryError(code: 238, codeName: "NotImplemented", message: "positional projection '\(path)' is not implemented yet")
+            }
             switch value {
             case .bool, .int32, .int64, .double, .decimal128:
                 out.append((path, value.isTruthy ? .include : .exclude))

@@ -103,6 +103,31 @@ struct QueryState: Sendable {
         return out
     }
 
+    /// Throws QueryPlanKilled (175) when the collection, or the side-table index the plan scans,
+    /// was dropped after the query started. Table names come from catalog row ids, which SQLite
+    /// reuses, so a stale cursor could otherwise read another collection's rows. Call it inside
+    /// the read transaction of each batch (the check and the scan then see one snapshot).
+    func checkStillValid(_ c: SQLiteConnection) throws {
+        let uuid = try c.withStatement("SELECT uuid FROM gl_collections WHERE id = ?") { s in
+            try s.bind(entry.id, at: 1)
+            return try s.step() ? s.blob(0) : nil
+        }
+        guard uuid == entry.uuid else {
+            throw StorageError(code: 175, codeName: "QueryPlanKilled", message: "collection dropped: \(entry.namespace)")
+        }
+        guard case .index(let name, _, _) = plan.scan,
+              let index = entry.indexes.first(where: { $0.spec.name == name }), index.backing == .table else { return }
+        let present = try c.withStatement("SELECT 1 FROM gl_indexes WHERE id = ? AND collection_id = ? AND name = ?") { s in
+            try s.bind(index.id, at: 1)
+            try s.bind(entry.id, at: 2)
+            try s.bind(name, at: 3)
+            return try s.step()
+        }
+        guard present else {
+            throw StorageError(code: 175, codeName: "QueryPlanKilled", message: "index '\(name)' dropped")
+        }
+    }
+
     /// The first matching row, for single-document writes.
     mutating func first(_ c: SQLiteConnection) throws -> (rid: Int64, doc: BSONDocument)? {
         var found: (Int64, BSONDocument)?

@@ -15,6 +15,7 @@ actor SQLiteCursor: DocumentCursor {
     func nextBatch(maxCount: Int, maxBytes: Int) async throws -> [BSONDocument] {
         guard let current = state, !current.isFinished else { return [] }
         let (docs, next) = try await engine.read { c in
+            try current.checkStillValid(c)
             var s = current
             let docs = try s.next(c, maxCount: maxCount, maxBytes: maxBytes)
             return (docs, s)

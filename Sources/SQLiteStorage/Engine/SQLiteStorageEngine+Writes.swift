@@ -11,8 +11,27 @@ extension SQLiteStorageEngine {
         return e
     }
 
+    /// A failed row write together with the document being written (so that a duplicate-key
+    /// error reports that document's key values rather than the statement's filter).
+    struct DocumentWriteFailure: Error {
+        let error: any Error
+        let doc: BSONDocument
+    }
+
+    /// Runs one row write, tagging a failure with the document written.
+    static func writing<T>(_ doc: BSONDocument, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw DocumentWriteFailure(error: error, doc: doc)
+        }
+    }
+
     /// Converts a per-document failure into a write error (duplicate keys with their details).
     static func writeError(_ error: any Error, writer: RowWriter, doc: BSONDocument, index: Int) -> WriteError {
+        if let failure = error as? DocumentWriteFailure {
+            return writeError(failure.error, writer: writer, doc: failure.doc, index: index)
+        }
         if let dup = writer.duplicateKeyError(error, doc: doc, index: index) { return dup }
         switch error {
         case let e as StorageError: return WriteError(index: index, error: e)
@@ -85,7 +104,7 @@ extension SQLiteStorageEngine {
         if rids.isEmpty {
             guard st.upsert else { return (0, 0, nil) }
             let doc = try upsertDocument(st)
-            _ = try writer.insert(doc)
+            _ = try writing(doc) { try writer.insert(doc) }
             return (0, 0, doc["_id"] ?? .null)
         }
         var modified = 0
@@ -93,7 +112,7 @@ extension SQLiteStorageEngine {
             guard let doc = try firstDoc ?? loadRow(writer.c, entry: writer.entry, rid: rid) else { continue }
             let newDoc = try updatedDocument(doc, with: st.update)
             guard newDoc.bytes != doc.bytes else { continue }
-            try writer.replace(rid: rid, old: doc, with: newDoc)
+            try writing(newDoc) { try writer.replace(rid: rid, old: doc, with: newDoc) }
             modified += 1
         }
         return (rids.count, modified, nil)
@@ -185,37 +204,54 @@ extension SQLiteStorageEngine {
 
     public func findAndModify(_ op: FindAndModifyOperation, in namespace: Namespace) async throws -> FindAndModifyResult {
         try await mutate { c, entries in
-            guard entries[namespace] != nil || op.upsert else {
+            do {
+                return try Self.findAndModify(op, in: namespace, c, &entries)
+            } catch let failure as DocumentWriteFailure {
+                // A duplicate key is DuplicateKey (11000), as for the other writes.
+                guard let entry = entries[namespace],
+                      let dup = RowWriter(c: c, entry: entry).duplicateKeyError(failure.error, doc: failure.doc, index: 0)
+                else { throw failure.error }
+                throw dup.error
+            }
+        }
+    }
+
+    /// The body of `findAndModify`, inside the write transaction.
+    static func findAndModify(
+        _ op: FindAndModifyOperation, in namespace: Namespace, _ c: SQLiteConnection, _ entries: inout [Namespace: CollectionEntry]
+    ) throws -> FindAndModifyResult {
+        guard entries[namespace] != nil || op.upsert else {
+            return FindAndModifyResult(value: nil, updatedExisting: false, upsertedId: nil, n: 0)
+        }
+        var writer = RowWriter(c: c, entry: try Self.ensure(c, &entries, namespace))
+        defer { entries[namespace] = writer.entry }
+        let plan = try QueryPlanner.plan(filter: op.filter, sort: op.sort, indexes: Self.usableIndexes(writer.entry))
+        var state = QueryState(entry: writer.entry, plan: plan, filter: op.filter, skip: 0, limit: 0)
+        let row: (rid: Int64, doc: BSONDocument)?
+        if let sort = op.sort, !plan.providesSort {
+            row = stableSorted(try state.all(c), by: sort).first
+        } else {
+            row = try state.first(c)
+        }
+        guard let row else {
+            guard op.upsert, let update = op.update else {
                 return FindAndModifyResult(value: nil, updatedExisting: false, upsertedId: nil, n: 0)
             }
-            var writer = RowWriter(c: c, entry: try Self.ensure(c, &entries, namespace))
-            defer { entries[namespace] = writer.entry }
-            let plan = try QueryPlanner.plan(filter: op.filter, sort: op.sort, indexes: Self.usableIndexes(writer.entry))
-            var state = QueryState(entry: writer.entry, plan: plan, filter: op.filter, skip: 0, limit: 0)
-            let row: (rid: Int64, doc: BSONDocument)?
-            if let sort = op.sort, !plan.providesSort {
-                row = stableSorted(try state.all(c), by: sort).first
-            } else {
-                row = try state.first(c)
-            }
-            guard let row else {
-                guard op.upsert, let update = op.update else {
-                    return FindAndModifyResult(value: nil, updatedExisting: false, upsertedId: nil, n: 0)
-                }
-                let doc = try Self.upsertDocument(UpdateStatement(filter: op.filter, update: update, multi: false, upsert: true))
-                _ = try writer.insert(doc)
-                return FindAndModifyResult(value: op.returnNew ? doc : nil, updatedExisting: false, upsertedId: doc["_id"], n: 1)
-            }
-            if op.remove {
-                try writer.delete(rid: row.rid, old: row.doc)
-                return FindAndModifyResult(value: row.doc, updatedExisting: false, upsertedId: nil, n: 1)
-            }
-            guard let update = op.update else {
-                return FindAndModifyResult(value: row.doc, updatedExisting: true, upsertedId: nil, n: 1)
-            }
-            let newDoc = try Self.updatedDocument(row.doc, with: update)
-            if newDoc.bytes != row.doc.bytes { try writer.replace(rid: row.rid, old: row.doc, with: newDoc) }
-            return FindAndModifyResult(value: op.returnNew ? newDoc : row.doc, updatedExisting: true, upsertedId: nil, n: 1)
+            let doc = try Self.upsertDocument(UpdateStatement(filter: op.filter, update: update, multi: false, upsert: true))
+            _ = try writing(doc) { try writer.insert(doc) }
+            return FindAndModifyResult(value: op.returnNew ? doc : nil, updatedExisting: false, upsertedId: doc["_id"], n: 1)
         }
+        if op.remove {
+            try writer.delete(rid: row.rid, old: row.doc)
+            return FindAndModifyResult(value: row.doc, updatedExisting: false, upsertedId: nil, n: 1)
+        }
+        guard let update = op.update else {
+            return FindAndModifyResult(value: row.doc, updatedExisting: true, upsertedId: nil, n: 1)
+        }
+        let newDoc = try Self.updatedDocument(row.doc, with: update)
+        if newDoc.bytes != row.doc.bytes {
+            try writing(newDoc) { try writer.replace(rid: row.rid, old: row.doc, with: newDoc) }
+        }
+        return FindAndModifyResult(value: op.returnNew ? newDoc : row.doc, updatedExisting: true, upsertedId: nil, n: 1)
     }
 }
