@@ -50,13 +50,13 @@ public actor CursorRegistry {
     }
 
     /// Checks out a cursor for a getMore. Unknown ids, ids from another session, and cursors on
-    /// another namespace are `CursorNotFound` (43); a cursor already in use is error 292-like `CursorInUse`.
+    /// another namespace are `CursorNotFound` (43); a cursor already in use is 143 `CursorInUse`.
     public func checkOut(id: Int64, namespace: Namespace, session: BSONValue?) throws(CommandError) -> Lease {
         guard var entry = entries[id], entry.namespace == namespace, entry.session == session else {
             throw CommandError(.cursorNotFound, "cursor id \(id) not found")
         }
         guard !entry.inUse else {
-            throw CommandError(code: 292, codeName: "CursorInUse", message: "cursor id \(id) is already in use")
+            throw CommandError(code: 143, codeName: "CursorInUse", message: "cursor id \(id) is already in use")
         }
         entry.inUse = true
         entries[id] = entry
