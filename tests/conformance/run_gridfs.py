@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gridfs  # noqa: E402
 from bson import json_util  # noqa: E402
 from pymongo import MongoClient, WriteConcern  # noqa: E402
-from pymongo.errors import OperationFailure, PyMongoError  # noqa: E402
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError  # noqa: E402
 
 from unified_match import MISSING, MatchError, Matcher  # noqa: E402
 from unified_ops import Entities, UnsupportedError  # noqa: E402
@@ -101,8 +101,13 @@ def check_error(op: Mapping[str, Any], error: BaseException) -> None:
     if not isinstance(error, PyMongoError):
         # Anything else (a KeyError in the runner, a TypeError...) is not the driver's error.
         raise ExpectationError(f"{op['name']}: expected a driver error, got {error!r}") from error
-    if expected.get("isClientError") is True and isinstance(error, OperationFailure):
-        raise ExpectationError(f"{op['name']}: expected a client error, got server error {error!r}")
+    if isinstance(error, ConnectionFailure):
+        # No test here expects the network to fail: a dropped connection or timeout is never a pass.
+        raise ExpectationError(f"{op['name']}: network error {error!r}") from error
+    if expected.get("isClientError") is True and not isinstance(error, gridfs.errors.GridFSError):
+        # pymongo's GridFS client errors: NoFile (file or revision not found), CorruptGridFile
+        # (chunk missing or of the wrong size), FileExists.
+        raise ExpectationError(f"{op['name']}: expected a GridFS client error, got {error!r}")
     if expected.get("isClientError") is False and not isinstance(error, OperationFailure):
         raise ExpectationError(f"{op['name']}: expected a server error, got {error!r}")
     if "errorContains" in expected and expected["errorContains"].lower() not in str(error).lower():
