@@ -285,3 +285,8 @@ def _compile_c_program(name: str) -> Path:
 def c_program() -> Callable[[str], Path]:
     """`c_program(name)`: tests/integration/bin/<name>, compiled from c/<name>.c when missing or stale."""
     return _compile_c_program
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Registers the `slow` marker (slow tests still run by default; deselect with -m 'not slow')."""
+    config.addinivalue_line("markers", "slow: a long test (e.g. 2 GiB GridFS files); runs by default")

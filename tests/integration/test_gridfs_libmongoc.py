@@ -1,0 +1,23 @@
+"""libmongoc's GridFS APIs (c/gridfs_bucket.c, c/gridfs_legacy.c) against the session daemon.
+
+Each program prints one `ok - ...` / `FAIL - ...` line per check and exits non-zero on any mismatch.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+
+@pytest.mark.parametrize("program", ["gridfs_bucket", "gridfs_legacy"])
+def test_libmongoc_gridfs(daemon, c_program, program: str) -> None:
+    uri = f"mongodb://{daemon.host}:{daemon.port}/?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000"
+    result = subprocess.run([str(c_program(program)), uri, f"c_{program}"], capture_output=True, text=True,
+                            timeout=120)
+    output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    print(output)
+    assert result.returncode == 0, output
+    assert "FAIL" not in result.stdout, output
+    assert result.stdout.strip().endswith("0 failed"), output
+    assert result.stdout.count("ok - ") >= 30, output
