@@ -38,7 +38,7 @@ C_PROGRAMS := $(patsubst $(C_SRC_DIR)/%.c,$(C_BIN_DIR)/%,$(wildcard $(C_SRC_DIR)
 CC     ?= cc
 CFLAGS ?= -O1 -g -Wall -Wextra -Werror -std=gnu11
 
-.PHONY: help deps venv build build-debug run test unit-test c-programs integration-test clean
+.PHONY: help deps venv build build-debug run test unit-test c-programs integration-test conformance-test clean
 
 help:
 	@echo "make run      build (release) and serve on $(HOST):$(PORT), data in $(DATA_DIR)"
@@ -106,6 +106,7 @@ test: deps venv
 	$(MAKE) --no-print-directory unit-test
 	$(MAKE) --no-print-directory c-programs
 	$(MAKE) --no-print-directory integration-test
+	$(MAKE) --no-print-directory conformance-test
 
 unit-test:
 	swift test $(SWIFT_FLAGS) --skip-build
@@ -121,6 +122,19 @@ integration-test:
 	@test -x "$(GRIDLITE_BIN)" || { echo "integration-test: $(GRIDLITE_BIN) not found; run make build-debug" >&2; exit 1; }
 	GRIDLITE_BIN="$(GRIDLITE_BIN)" GRIDLITE_C_BIN_DIR="$(CURDIR)/$(C_BIN_DIR)" \
 	  "$(VENV_PY)" -m pytest tests/integration $(PYTEST_ARGS)
+
+# The GridFS unified-format suite against a fresh daemon; prints the runner's `N passed, N failed` line.
+conformance-test:
+	@test -x "$(GRIDLITE_BIN)" || { echo "conformance-test: $(GRIDLITE_BIN) not found; run make build-debug" >&2; exit 1; }
+	@dir=$$(mktemp -d); \
+	"$(GRIDLITE_BIN)" serve --port 0 --data-dir "$$dir/data" >"$$dir/log" 2>&1 & pid=$$!; \
+	port=""; for i in $$(seq 100); do \
+	  port=$$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\).*/\1/p' "$$dir/log" | head -n 1); \
+	  [ -n "$$port" ] && break; sleep 0.1; \
+	done; \
+	if [ -z "$$port" ]; then cat "$$dir/log" >&2; kill $$pid 2>/dev/null || true; rm -rf "$$dir"; exit 1; fi; \
+	rc=0; "$(VENV_PY)" tests/conformance/run_gridfs.py --host 127.0.0.1 --port "$$port" || rc=$$?; \
+	kill -TERM $$pid; wait $$pid || true; rm -rf "$$dir"; exit $$rc
 
 clean:
 	rm -rf .build $(C_BIN_DIR) $(VENV) .pytest_cache tests/integration/.pytest_cache

@@ -3,8 +3,6 @@
 - ``fresh_database(client, request)``: a database named after the test, dropped first.
 - ``pattern_bytes(size, seed)``: deterministic content; ``PatternStream``: the same content as a
   read-only stream that never holds more than one read in memory; ``sha256_of_stream``.
-- ``skip_unless_command(db, name)``: the one place that skips tests needing a command that has not
-  arrived on this branch yet (``aggregate``, ``findAndModify``); remove its uses once they exist.
 - ``stored_files`` / ``stored_chunks``: a bucket's documents as stored, sorted.
 """
 
@@ -18,9 +16,7 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
-from pymongo.errors import OperationFailure
 
-COMMAND_NOT_FOUND = 59
 DEFAULT_CHUNK_SIZE = 255 * 1024
 
 
@@ -80,20 +76,6 @@ def sha256_of_stream(stream: Any, block: int = 4 * 1024 * 1024) -> tuple[int, st
             return total, digest.hexdigest()
         total += len(data)
         digest.update(data)
-
-
-def skip_unless_command(db: Database, name: str) -> None:
-    """Skips the calling test when the daemon answers `name` with CommandNotFound (59).
-
-    `aggregate` and `findAndModify` arrive from another branch; once merged, delete this helper's uses.
-    """
-    probes = {"aggregate": {"aggregate": "__probe__", "pipeline": [], "cursor": {}},
-              "findAndModify": {"findAndModify": "__probe__", "query": {"_id": 0}, "remove": True}}
-    try:
-        db.command(probes.get(name, {name: 1}))
-    except OperationFailure as error:
-        if error.code == COMMAND_NOT_FOUND:
-            pytest.skip(f"the daemon has no {name} command yet (arrives from another branch)")
 
 
 def stored_files(db: Database, bucket: str = "fs") -> list[dict]:

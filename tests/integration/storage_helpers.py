@@ -7,12 +7,8 @@ import os
 import socket
 import struct
 import uuid
-from functools import lru_cache
 
 import bson
-import pytest
-from pymongo import MongoClient
-from pymongo.errors import OperationFailure
 
 import wire_helpers
 
@@ -28,37 +24,6 @@ def command_error(excinfo) -> tuple[int, str]:
     """(code, errmsg) of a pymongo OperationFailure caught by pytest.raises."""
     err = excinfo.value
     return err.code, str(err.details.get("errmsg", "")) if err.details else str(err)
-
-
-_PROBES = {
-    "aggregate": lambda coll: {"aggregate": coll, "pipeline": [], "cursor": {}},
-    "findAndModify": lambda coll: {"findAndModify": coll, "query": {"_id": "probe"}, "remove": True},
-}
-
-
-@lru_cache(maxsize=None)
-def _command_missing(uri: str, name: str) -> bool:
-    body = _PROBES.get(name, lambda coll: {name: coll})("probe_cmd_coll")
-    with MongoClient(uri, serverSelectionTimeoutMS=5000) as c:
-        try:
-            c["probe_cmd"].command(body)
-        except OperationFailure as error:
-            return error.code == 59
-        return False
-
-
-def command_not_found(daemon, name: str) -> bool:
-    """True only when the daemon answers CommandNotFound (59) for the command `name`.
-
-    The single place the aggregate/findAndModify tests decide to skip (those commands arrive from
-    another branch); any other answer, including another error, means the tests run.
-    """
-    return _command_missing(daemon.uri, name)
-
-
-def skip_if_command_not_found(daemon, name: str) -> None:
-    if command_not_found(daemon, name):
-        pytest.skip(f"{name} answers CommandNotFound on this build (arrives with another branch)")
 
 
 def op_msg_kind1(command: dict, identifier: str, documents: list[bytes]) -> tuple[int, bytes]:

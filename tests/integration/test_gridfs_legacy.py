@@ -10,7 +10,7 @@ from bson import Int64, ObjectId
 from gridfs import GridFS
 from gridfs.errors import FileExists, NoFile
 
-from gridfs_support import fresh_database, pattern_bytes, skip_unless_command, stored_chunks, stored_files
+from gridfs_support import fresh_database, pattern_bytes, stored_chunks, stored_files
 
 
 @pytest.fixture
@@ -120,7 +120,6 @@ def test_delete_removes_chunks(db) -> None:
 
 
 def test_count_documents_on_bucket_collections(db) -> None:
-    skip_unless_command(db, "aggregate")
     fs = GridFS(db)
     for i in range(5):
         fs.put(b"x" * 10, filename=f"c{i}", chunkSize=3)

@@ -1,5 +1,4 @@
-"""aggregate and findAndModify (arriving from another branch): skipped only while the daemon
-answers CommandNotFound for them (see storage_helpers.skip_if_command_not_found)."""
+"""aggregate and findAndModify against the real daemon."""
 
 from __future__ import annotations
 
@@ -8,12 +7,11 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from storage_helpers import skip_if_command_not_found, unique_name
+from storage_helpers import unique_name
 
 
 @pytest.fixture
 def agg_db(daemon, client):
-    skip_if_command_not_found(daemon, "aggregate")
     name = unique_name("agg")
     yield client[name]
     client.drop_database(name)
@@ -21,7 +19,6 @@ def agg_db(daemon, client):
 
 @pytest.fixture
 def fam_db(daemon, client):
-    skip_if_command_not_found(daemon, "findAndModify")
     name = unique_name("fam")
     yield client[name]
     client.drop_database(name)
