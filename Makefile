@@ -105,8 +105,8 @@ test: deps venv
 	$(MAKE) --no-print-directory build-debug
 	$(MAKE) --no-print-directory unit-test
 	$(MAKE) --no-print-directory c-programs
-	$(MAKE) --no-print-directory integration-test
 	$(MAKE) --no-print-directory conformance-test
+	$(MAKE) --no-print-directory integration-test
 
 unit-test:
 	swift test $(SWIFT_FLAGS) --skip-build
