@@ -12,6 +12,7 @@ extension CeilingCommands {
         let singleBatch = (body["singleBatch"]?.isTruthy ?? false) || (body["limit"]?.intValue ?? 0) < 0
         let projection = body["projection"]?.documentValue
         var documents: [BSONDocument] = store.state.withLock { state in
+            state.collections[ns]?.prepare(for: filter)
             guard let collection = state.collections[ns] else { return [] }
             let slots = collection.matchingSlots(filter, limit: sort == nil && limit > 0 ? skip + limit : 0)
             return slots.compactMap { collection.slots[$0] }

@@ -26,6 +26,9 @@ struct MemoryCollection: Sendable {
     var indexes: [BSONDocument] = []
     /// Live documents.
     private(set) var count = 0
+    /// String filenames in byte order with their slots, built on demand for prefix queries and
+    /// dropped whenever a filename is added or removed.
+    private var sortedNames: [(name: ArraySlice<UInt8>, slots: [Int])]?
 
     /// Inserts `document`; returns false when its `_id` is already present.
     mutating func insert(_ document: BSONDocument) -> Bool {
@@ -46,7 +49,10 @@ struct MemoryCollection: Sendable {
             byId[idKey] = slot
         }
         if let filesIdKey { byFilesId[filesIdKey, default: []].append(slot) }
-        if let filenameKey { byFilename[filenameKey, default: []].append(slot) }
+        if let filenameKey {
+            byFilename[filenameKey, default: []].append(slot)
+            sortedNames = nil
+        }
         slots.append(document)
         count += 1
         return true
@@ -59,7 +65,9 @@ struct MemoryCollection: Sendable {
             switch element.key {
             case "_id": byId[rawKey(element)] = nil
             case "files_id": Self.drop(slot, from: &byFilesId, key: rawKey(element))
-            case "filename": Self.drop(slot, from: &byFilename, key: rawKey(element))
+            case "filename":
+                Self.drop(slot, from: &byFilename, key: rawKey(element))
+                sortedNames = nil
             default: break
             }
         }
@@ -76,7 +84,9 @@ struct MemoryCollection: Sendable {
             switch element.key {
             case "_id": byId[rawKey(element)] = slot
             case "files_id": byFilesId[rawKey(element), default: []].append(slot)
-            case "filename": byFilename[rawKey(element), default: []].append(slot)
+            case "filename":
+                byFilename[rawKey(element), default: []].append(slot)
+                sortedNames = nil
             default: break
             }
         }
@@ -100,6 +110,8 @@ struct MemoryCollection: Sendable {
             candidates = byFilesId[key] ?? []
         } else if let key = filter.equalityKey("filename") {
             candidates = byFilename[key] ?? []
+        } else if let prefix = filter.prefix("filename"), let sortedNames {
+            candidates = Self.slots(withPrefix: prefix, in: sortedNames)
         } else {
             candidates = nil
         }
@@ -137,5 +149,30 @@ struct MemoryCollection: Sendable {
             replace(slot: slot, with: document)
         }
         return found.count
+    }
+
+    /// Builds the sorted filename list if a prefix query on `filename` will want it.
+    mutating func prepare(for filter: MemoryFilter) {
+        guard sortedNames == nil, filter.prefix("filename") != nil else { return }
+        sortedNames = byFilename.compactMap { key, slots in
+            // A string key: type 0x02, int32 length, bytes, zero.
+            key.first == BSONType.string.rawValue && key.count >= 6 ? (key[5..<(key.count - 1)], slots) : nil
+        }.sorted { $0.name.lexicographicallyPrecedes($1.name) }
+    }
+
+    /// Slots of names starting with `prefix`, in insertion order (binary search, then a short walk).
+    private static func slots(withPrefix prefix: [UInt8], in names: [(name: ArraySlice<UInt8>, slots: [Int])]) -> [Int] {
+        var low = 0
+        var high = names.count
+        while low < high {
+            let mid = (low + high) / 2
+            if names[mid].name.lexicographicallyPrecedes(prefix) { low = mid + 1 } else { high = mid }
+        }
+        var found: [Int] = []
+        while low < names.count, names[low].name.starts(with: prefix) {
+            found.append(contentsOf: names[low].slots)
+            low += 1
+        }
+        return found.sorted()
     }
 }

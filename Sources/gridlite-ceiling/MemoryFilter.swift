@@ -95,6 +95,14 @@ struct MemoryFilter: Sendable {
         return nil
     }
 
+    /// The literal prefix of a `^prefix` regex condition on `field`, if there is one.
+    func prefix(_ field: String) -> [UInt8]? {
+        for (f, condition) in conditions where f == field {
+            if case .prefix(let p) = condition, !p.isEmpty { return p }
+        }
+        return nil
+    }
+
     /// Whether `document` satisfies every condition.
     func matches(_ document: BSONDocument) -> Bool {
         for (field, condition) in conditions {
