@@ -51,7 +51,7 @@ def main() -> int:
         elif what == "bigbucket":
             workloads.build_bucket(spec, "big", 100_000)
             for _ in range(repeat):
-                print(workloads.lookups(spec, "big", 60), flush=True)
+                print(workloads.lookups(spec, ["big"], 60), flush=True)
     close()
     return 0
 

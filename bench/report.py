@@ -196,8 +196,8 @@ def markdown(runs: list[dict], systems: list[str], rss: dict, peaks: dict, build
               "with one process.",
               f"- Lookups: a bucket of {config['bucket_files']:,} files (100 of them named `abc-NNN`, spread "
               "evenly; the rest `file-NNNNNN`) against a small bucket holding only the same 100 `abc-` files "
-              "(an otherwise empty bucket, so that by-name downloads have something to find). By-name: "
-              "median of repeated `open_download_stream_by_name(name).read()`; prefix: median of "
+              "(an otherwise empty bucket, so that by-name downloads have something to find); the two "
+              "buckets take turns call by call. By-name: median of repeated `open_download_stream_by_name(name).read()`; prefix: median of "
               "`list(find({filename: {$regex: '^abc'}}))`, which must return the 100 files. Wire servers "
               "gridlite and ceiling get the bucket as the files/chunks documents pymongo's GridFS writes, "
               "through `insert_many` in batches of 10,000, plus GridFS's two indexes. NeoSQLite gets "

@@ -65,7 +65,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--client-mib", type=int, default=32)
     parser.add_argument("--bucket-files", type=int, default=100_000)
-    parser.add_argument("--lookup-repeats", type=int, default=30)
+    parser.add_argument("--lookup-repeats", type=int, default=60)
     parser.add_argument("--rss-mib", type=int, default=1024)
     parser.add_argument("--systems", default="gridlite,ceiling,NX-27017,NeoSQLite")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
@@ -134,12 +134,13 @@ def main() -> int:
                 except Exception as error:  # noqa: BLE001
                     for key in ("single_up", "single_down", "single_total", "conc_total"):
                         result[key] = workloads._err(error)
-                for db, prefix in (("big", "big_"), ("empty", "empty_")):
-                    if isinstance(builds.get(name), float):
-                        for key, value in workloads.lookups(spec, db, args.lookup_repeats).items():
-                            result[prefix + key] = value
-                    else:
-                        result[prefix + "by_name"] = result[prefix + "prefix"] = f"bucket build failed: {builds[name]}"
+                if isinstance(builds.get(name), float):
+                    found = workloads.lookups(spec, ["big", "empty"], args.lookup_repeats)
+                    for (bucket, what), value in found.items():
+                        result[f"{bucket}_{what}"] = value
+                else:
+                    for key in ("big_by_name", "big_prefix", "empty_by_name", "empty_prefix"):
+                        result[key] = f"bucket build failed: {builds[name]}"
                 runs[run][name] = result
                 short = {k: (round(v, 1) if isinstance(v, float) else "ERR") for k, v in result.items()}
                 log(f"run {run + 1}/{args.runs} {name}: {short}", started)

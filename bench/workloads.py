@@ -222,36 +222,41 @@ def build_bucket(spec: dict, db: str, total: int) -> float:
     return time.monotonic() - start
 
 
-def lookups(spec: dict, db: str, repeats: int) -> dict:
-    """Median latency (ms) of open_download_stream_by_name(...).read() and of the prefix listing."""
+def lookups(spec: dict, buckets: list[str], repeats: int) -> dict:
+    """Median latency (ms) of open_download_stream_by_name(...).read() and of the prefix listing in
+    each bucket: {(bucket, "by_name"|"prefix"): value}. The buckets take turns call by call, so
+    background work on the server (a checkpoint after the previous workload) hits them alike."""
     result: dict = {}
-    bucket, close = open_bucket(spec, db)
+    opened = {name: open_bucket(spec, name) for name in buckets}
     try:
-        try:
-            times = []
-            for k in range(repeats):
+        for what in ("by_name", "prefix"):
+            times: dict = {name: [] for name in buckets}
+            failed: dict = {}
+            count = repeats if what == "by_name" else max(3, repeats // 3)
+            for k in range(count):
                 i = (k * 37) % TARGETS
-                start = time.monotonic()
-                out = bucket.open_download_stream_by_name(_target_name(i)).read()
-                times.append(time.monotonic() - start)
-                if out != _target_data(i):
-                    raise ValueError(f"{_target_name(i)}: downloaded content differs")
-            result["by_name"] = statistics.median(times) * 1000
-        except Exception as error:
-            result["by_name"] = _err(error)
-        try:
-            times = []
-            for _ in range(max(3, repeats // 3)):
-                start = time.monotonic()
-                names = [f.filename for f in bucket.find({"filename": {"$regex": "^abc"}})]
-                times.append(time.monotonic() - start)
-                if len(names) != TARGETS:
-                    raise ValueError(f"prefix listing returned {len(names)} of {TARGETS} files")
-            result["prefix"] = statistics.median(times) * 1000
-        except Exception as error:
-            result["prefix"] = _err(error)
+                for name, (bucket, _) in opened.items():
+                    if name in failed:
+                        continue
+                    try:
+                        start = time.monotonic()
+                        if what == "by_name":
+                            out = bucket.open_download_stream_by_name(_target_name(i)).read()
+                            times[name].append(time.monotonic() - start)
+                            if out != _target_data(i):
+                                raise ValueError(f"{_target_name(i)}: downloaded content differs")
+                        else:
+                            names = [f.filename for f in bucket.find({"filename": {"$regex": "^abc"}})]
+                            times[name].append(time.monotonic() - start)
+                            if len(names) != TARGETS:
+                                raise ValueError(f"prefix listing returned {len(names)} of {TARGETS} files")
+                    except Exception as error:
+                        failed[name] = _err(error)
+            for name in buckets:
+                result[(name, what)] = failed.get(name) or statistics.median(times[name]) * 1000
     finally:
-        close()
+        for _, close in opened.values():
+            close()
     return result
 
 
