@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,7 +72,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
     parser.add_argument("--chart", type=Path, default=Path("docs/benchmarks-throughput.png"))
     parser.add_argument("--json", type=Path, default=Path("bench/results/last-run.json"))
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep the servers' data here (default: a temporary directory, removed at the end)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for checking the harness")
     args = parser.parse_args()
     if args.quick:
@@ -148,6 +150,8 @@ def main() -> int:
     finally:
         for system in systems.values():
             system.stop()
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     elapsed = time.monotonic() - started
     args.json.parent.mkdir(parents=True, exist_ok=True)
