@@ -139,3 +139,20 @@ conformance-test:
 clean:
 	rm -rf .build $(C_BIN_DIR) $(VENV) .pytest_cache tests/integration/.pytest_cache
 	find tests -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# --- make bench: gridlite (release) against the in-memory ceiling server, NX-27017 and NeoSQLite --------
+# Writes docs/benchmarks.md, docs/benchmarks-throughput.png and bench/results/last-run.json.
+BENCH_REQUIREMENTS := bench/requirements.txt
+BENCH_STAMP        := $(VENV)/.bench-requirements.installed
+BENCH_RUNS         ?= 5
+BENCH_ARGS         ?=
+
+.PHONY: bench
+bench: deps venv
+	swift build -c release --product gridlite
+	swift build -c release --product gridlite-ceiling
+	@if ! cmp -s "$(BENCH_REQUIREMENTS)" "$(BENCH_STAMP)"; then \
+	  "$(VENV_PY)" -m pip install --quiet -r "$(BENCH_REQUIREMENTS)" && cp "$(BENCH_REQUIREMENTS)" "$(BENCH_STAMP)"; \
+	fi
+	"$(VENV_PY)" bench/run_bench.py --gridlite .build/release/gridlite \
+	  --ceiling .build/release/gridlite-ceiling --runs $(BENCH_RUNS) $(BENCH_ARGS)

@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "gridlite", targets: ["gridlite"]),
+        .executable(name: "gridlite-ceiling", targets: ["gridlite-ceiling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -77,6 +78,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // In-memory stand-in server for `make bench` (the throughput ceiling); not part of gridlite.
+        .executableTarget(name: "gridlite-ceiling", dependencies: [
+            "Wire", "BSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
         .testTarget(name: "BSONTests", dependencies: ["BSON"]),

@@ -1,0 +1,58 @@
+import BSON
+import NIOCore
+import Wire
+
+/// One connection: turns frames into commands and writes their replies.
+final class CeilingHandler: ChannelInboundHandler {
+    typealias InboundIn = WireFrame
+    typealias OutboundOut = ByteBuffer
+
+    private let commands: CeilingCommands
+    private let connectionId: Int
+    private var nextRequestId: Int32 = 1
+
+    init(commands: CeilingCommands, connectionId: Int) {
+        self.commands = commands
+        self.connectionId = connectionId
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let requestId = frame.header.requestID
+        let replyId = nextRequestId
+        nextRequestId &+= 1
+        var buffer = context.channel.allocator.buffer(capacity: 512)
+        do {
+            switch try WireRequest.parse(frame) {
+            case .msg(let message):
+                let reply = commands.run(message.body, sequences: message.documentSequences, connectionId: connectionId)
+                if message.moreToCome { return }
+                switch reply {
+                case .document(let document):
+                    OpMsg.writeReply(document, requestID: replyId, responseTo: requestId, to: &buffer)
+                case .cursor(let key, let documents, let id, let ns):
+                    RawReply.writeCursor(batchKey: key, documents: documents, cursorId: id, ns: ns,
+                                         requestID: replyId, responseTo: requestId, to: &buffer)
+                }
+            case .query(let query):
+                let command = try query.command()
+                let document: BSONDocument
+                switch commands.run(command.document, sequences: [], connectionId: connectionId) {
+                case .document(let reply): document = reply
+                case .cursor: document = CeilingCommands.error(CeilingError("cursor commands need OP_MSG"))
+                }
+                OpReply(commandReply: document).write(requestID: replyId, responseTo: requestId, to: &buffer)
+            case .unsupported(let opCode):
+                throw CeilingError("unsupported opcode \(opCode)")
+            }
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}
