@@ -1,8 +1,7 @@
-/// The codes the storage layer raises are the shared ``ErrorCode`` table.
-public typealias StorageErrorCode = ErrorCode
-
-/// An error from a storage backend, already in MongoDB's terms.
-public struct StorageError: Error, Sendable, CustomStringConvertible {
+/// A failure in MongoDB's terms — `{ok: 0, errmsg, code, codeName}` on the wire. One type for
+/// every layer from storage up: the storage layer calls it ``StorageError``, the command layer
+/// `CommandError`, and neither converts the other.
+public struct MongoError: Error, Sendable, CustomStringConvertible {
     /// The numeric code.
     public let code: Int32
     /// The code name (`NamespaceExists`…).
@@ -11,7 +10,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
     public let message: String
 
     /// Creates an error from a known code.
-    public init(_ code: StorageErrorCode, _ message: String) {
+    public init(_ code: ErrorCode, _ message: String) {
         self.code = code.rawValue
         self.codeName = code.name
         self.message = message
@@ -26,3 +25,9 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(codeName)(\(code)): \(message)" }
 }
+
+/// An error raised by a storage backend.
+public typealias StorageError = MongoError
+
+/// The codes the storage layer raises are the shared ``ErrorCode`` table.
+public typealias StorageErrorCode = ErrorCode

@@ -179,3 +179,13 @@ def test_many_collections_and_database_listing(client, db):
     db.c7.drop()
     assert "c7" not in db.list_collection_names()
     assert db.c8.find_one()["i"] == 8
+
+
+def test_system_collections_refuse_writes(db):
+    for write in (lambda c: c.insert_one({}), lambda c: c.update_one({}, {"$set": {"a": 1}}, upsert=True),
+                  lambda c: c.delete_many({}), lambda c: c.find_one_and_delete({})):
+        with pytest.raises(OperationFailure) as excinfo:
+            write(db["system.custom"])
+        assert excinfo.value.code == 73
+        assert "system.custom" in str(excinfo.value)
+    assert list(db["system.custom"].find()) == []

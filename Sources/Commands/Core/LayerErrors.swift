@@ -8,20 +8,10 @@ extension QueryError: MongoCodedError {
     public var mongoMessage: String { message }
 }
 
-extension StorageError: MongoCodedError {
-    public var mongoCode: Int32 { code }
-    public var mongoCodeName: String { codeName }
-    public var mongoMessage: String { message }
-}
-
 extension Namespace {
     /// A namespace from a database and collection name, with naming errors as command errors.
     static func checked(_ database: String, _ collection: String) throws(CommandError) -> Namespace {
-        do {
-            return try Namespace(database: database, collection: collection)
-        } catch {
-            throw CommandError(code: error.code, codeName: error.codeName, message: error.message)
-        }
+        try Namespace(database: database, collection: collection)
     }
 }
 
@@ -29,6 +19,16 @@ extension CommandRequest {
     /// The namespace named by the command's first field and `$db`.
     public func namespace() throws(CommandError) -> Namespace {
         try Namespace.checked(database, collectionName())
+    }
+
+    /// The namespace of a write: as ``namespace()``, but `system.*` collections are MongoDB's own
+    /// and refuse client writes (73 `InvalidNamespace`).
+    public func writableNamespace() throws(CommandError) -> Namespace {
+        let ns = try namespace()
+        guard !ns.collection.hasPrefix("system.") else {
+            throw CommandError(.invalidNamespace, "cannot write to '\(ns)'")
+        }
+        return ns
     }
 }
 

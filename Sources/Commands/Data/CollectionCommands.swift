@@ -44,11 +44,7 @@ public enum DropDatabaseCommand: CommandHandler {
     public static let parameters = ParameterSpec(ignored: ["writeConcern", "comment"])
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
-        do {
-            try Namespace.checkDatabaseName(request.database)
-        } catch {
-            throw CommandError(code: error.code, codeName: error.codeName, message: error.message)
-        }
+        try Namespace.checkDatabaseName(request.database)
         try await context.storage.dropDatabase(request.database)
         return ["dropped": .string(request.database)]
     }

@@ -10,7 +10,7 @@ public enum DeleteCommand: CommandHandler {
         required: ["deletes"], optional: ["ordered"], ignored: ["writeConcern", "let", "comment"])
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
-        let namespace = try request.namespace()
+        let namespace = try request.writableNamespace()
         let statements = try request.documents("deletes")
         let ordered = try request.bool("ordered", default: true)
         let checked = WriteReply.prevalidate(statements, ordered: ordered) { doc throws in

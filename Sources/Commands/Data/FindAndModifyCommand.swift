@@ -17,7 +17,7 @@ public enum FindAndModifyCommand: CommandHandler {
         unimplemented: ["arrayFilters", "collation"])
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
-        let namespace = try request.namespace()
+        let namespace = try request.writableNamespace()
         let query = try request.document("query") ?? BSONDocument()
         let sort = try request.document("sort").flatMap { $0.isEmpty ? nil : try SortSpec($0) }
         let remove = try request.bool("remove", default: false)

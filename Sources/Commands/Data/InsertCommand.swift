@@ -10,7 +10,7 @@ public enum InsertCommand: CommandHandler {
         ignored: ["bypassDocumentValidation", "writeConcern", "let", "comment"])
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
-        let namespace = try request.namespace()
+        let namespace = try request.writableNamespace()
         let documents = try request.documents("documents")
         let ordered = try request.bool("ordered", default: true)
         guard documents.count <= Int(ServerEnvironment.maxWriteBatchSize) else {

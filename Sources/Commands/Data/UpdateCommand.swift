@@ -11,7 +11,7 @@ public enum UpdateCommand: CommandHandler {
         ignored: ["bypassDocumentValidation", "writeConcern", "let", "comment"])
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
-        let namespace = try request.namespace()
+        let namespace = try request.writableNamespace()
         let statements = try request.documents("updates")
         let ordered = try request.bool("ordered", default: true)
         let checked = WriteReply.prevalidate(statements, ordered: ordered) { doc throws in
