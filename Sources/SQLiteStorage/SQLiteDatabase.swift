@@ -1,17 +1,27 @@
+import Synchronization
 /// A SQLite database in WAL mode with ONE writer connection and a pool of read-only connections.
 ///
 /// Writes run one at a time, in submission order, on the writer's own thread, so concurrent writers
 /// never meet `SQLITE_BUSY`. Reads run on any idle reader, each on its own thread; in WAL mode they see
 /// the last committed state and never wait for the writer. Every SQLite call happens on a dedicated
 /// dispatch queue, never on Swift's cooperative pool; callers just `await`.
-public actor SQLiteDatabase {
+///
+/// Not an actor: a request goes straight from the caller's task to the connection's queue, with
+/// the reader pool guarded by a mutex, so each statement costs one thread hop, not two.
+public final class SQLiteDatabase: Sendable {
     /// The configuration the database was opened with.
-    public nonisolated let configuration: SQLiteConfiguration
+    public let configuration: SQLiteConfiguration
     private let writer: ConnectionWorker
     private let checkpointer: ConnectionWorker?
-    private var idleReaders: [ConnectionWorker]
-    private var waiters: [CheckedContinuation<ConnectionWorker, any Error>] = []
-    private var isClosed = false
+
+    /// The reader pool: idle readers, tasks waiting for one, and whether the database is closed.
+    private struct Pool {
+        var idle: [ConnectionWorker]
+        var waiters: [CheckedContinuation<ConnectionWorker, any Error>] = []
+        var isClosed = false
+    }
+
+    private let pool: Mutex<Pool>
 
     /// Opens (creating if needed) the database: the writer first (it sets WAL mode and page size), then
     /// the readers and, when configured, the background checkpointer.
@@ -43,11 +53,11 @@ public actor SQLiteDatabase {
         self.configuration = configuration
         self.writer = writer
         self.checkpointer = checkpointer
-        self.idleReaders = readers
+        self.pool = Mutex(Pool(idle: readers))
     }
 
     /// Opens the database at `path` with the default configuration.
-    public init(path: String) async throws {
+    public convenience init(path: String) async throws {
         try await self.init(configuration: SQLiteConfiguration(path: path))
     }
 
@@ -70,8 +80,14 @@ public actor SQLiteDatabase {
     @discardableResult
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let reader = try await checkoutReader()
-        defer { checkinReader(reader) }
-        return try await reader.run { connection in try connection.transaction(.deferred) { try body(connection) } }
+        do {
+            let result = try await reader.run { connection in try connection.transaction(.deferred) { try body(connection) } }
+            await checkinReader(reader)
+            return result
+        } catch {
+            await checkinReader(reader)
+            throw error
+        }
     }
 
     /// Runs a WAL checkpoint on the checkpointer connection (or the writer, when there is none).
@@ -87,34 +103,51 @@ public actor SQLiteDatabase {
     }
 
     /// The number of readers not currently running a read.
-    public var idleReaderCount: Int { idleReaders.count }
+    public var idleReaderCount: Int { pool.withLock { $0.idle.count } }
+
+    private var isClosed: Bool { pool.withLock { $0.isClosed } }
 
     /// Closes every connection after the work already submitted; later calls throw `SQLITE_MISUSE`.
+    /// Readers busy at that moment are closed when their read finishes.
     public func close() async {
-        guard !isClosed else { return }
-        isClosed = true
-        let pending = waiters
-        waiters.removeAll()
+        let (pending, idle, wasClosed) = pool.withLock { state in
+            let result = (state.waiters, state.idle, state.isClosed)
+            state.isClosed = true
+            state.waiters.removeAll()
+            state.idle.removeAll()
+            return result
+        }
+        guard !wasClosed else { return }
         for waiter in pending { waiter.resume(throwing: SQLiteError.closed("database")) }
-        for reader in idleReaders { await reader.close() }
-        idleReaders.removeAll()
+        for reader in idle { await reader.close() }
         await checkpointer?.close()
         await writer.close()
     }
 
     private func checkoutReader() async throws -> ConnectionWorker {
-        guard !isClosed else { throw SQLiteError.closed("database") }
-        if let reader = idleReaders.popLast() { return reader }
-        return try await withCheckedThrowingContinuation { waiters.append($0) }
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<ConnectionWorker, any Error>? = pool.withLock { state in
+                if state.isClosed { return .failure(SQLiteError.closed("database")) }
+                if let reader = state.idle.popLast() { return .success(reader) }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
     }
 
-    private func checkinReader(_ reader: ConnectionWorker) {
-        if isClosed {
-            Task { await reader.close() }
-        } else if !waiters.isEmpty {
-            waiters.removeFirst().resume(returning: reader)
+    /// Returns a reader to the pool (or hands it to a waiting task); after close, closes it.
+    private func checkinReader(_ reader: ConnectionWorker) async {
+        let (waiter, closed): (CheckedContinuation<ConnectionWorker, any Error>?, Bool) = pool.withLock { state in
+            if state.isClosed { return (nil, true) }
+            if !state.waiters.isEmpty { return (state.waiters.removeFirst(), false) }
+            state.idle.append(reader)
+            return (nil, false)
+        }
+        if closed {
+            await reader.close()
         } else {
-            idleReaders.append(reader)
+            waiter?.resume(returning: reader)
         }
     }
 }

@@ -104,7 +104,7 @@ import Testing
                 return try await group.reduce(into: [Int64]()) { $0.append($1) }
             }
             #expect(sums.count == 50 && sums.allSatisfy { $0 == 4950 })
-            #expect(await db.idleReaderCount == 2)
+            #expect(db.idleReaderCount == 2)
         }
     }
 
