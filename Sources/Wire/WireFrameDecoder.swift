@@ -40,6 +40,11 @@ public struct WireFrameDecoder: NIOSingleStepByteToMessageDecoder {
             )
         }
         guard buffer.readableBytes >= length, var message = buffer.readSlice(length: length) else {
+            // A valid length is known: make room for the whole frame once, instead of letting the
+            // buffer double (and copy) its way up to a 48 MB insert.
+            if buffer.writableBytes < length - buffer.readableBytes {
+                buffer.reserveCapacity(minimumWritableBytes: length - buffer.readableBytes)
+            }
             return nil
         }
         guard let header = MessageHeader.read(from: &message) else {
