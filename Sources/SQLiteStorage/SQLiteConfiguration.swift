@@ -23,6 +23,9 @@ public struct SQLiteConfiguration: Sendable {
     public var synchronous: Synchronous = .normal
     /// Page cache per connection in KiB (`PRAGMA cache_size = -N`).
     public var cacheSizeKiB: Int = 16384
+    /// Page cache per reader in KiB. Measured: 2 MiB made 256 MiB downloads erratic (220–690
+    /// MiB/s against a steady 640–695 with 16 MiB) for ~10 MiB less peak RSS, so readers keep 16 MiB.
+    public var readerCacheSizeKiB: Int = 16384
     /// `PRAGMA mmap_size` for readers in bytes (0 disables memory-mapped reads).
     public var readerMmapSize: Int = 0
     /// WAL size in pages past which the writer checkpoints after a commit; 0 disables it. Without the
@@ -63,7 +66,7 @@ public struct SQLiteConfiguration: Sendable {
     /// The pragmas each reader runs after opening.
     var readerPragmas: [String] {
         var pragmas = [
-            "PRAGMA cache_size = -\(cacheSizeKiB)",
+            "PRAGMA cache_size = -\(readerCacheSizeKiB)",
             "PRAGMA mmap_size = \(readerMmapSize)",
         ]
         if tempStoreMemory { pragmas.append("PRAGMA temp_store = MEMORY") }

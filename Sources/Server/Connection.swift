@@ -30,7 +30,12 @@ struct Connection {
                 try await channel.executeThenClose { inbound, outbound in
                     for try await frame in inbound {
                         guard gate.enter() else { break }
-                        let keepGoing = try await handle(frame, context: commandContext, outbound: outbound, log: log)
+                        let requestID = frame.header.requestID
+                        // Parse, then let the frame go: a 48 MB insert should not be held twice
+                        // (raw and parsed) while its documents are written.
+                        let request = try WireRequest.parse(consume frame)
+                        let keepGoing = try await handle(
+                            request, requestID: requestID, context: commandContext, outbound: outbound, log: log)
                         guard gate.leave(), keepGoing else { break }
                     }
                 }
@@ -47,14 +52,14 @@ struct Connection {
         log.debug("connection closed")
     }
 
-    /// Handles one frame; returns false when the connection must close.
+    /// Handles one parsed request; returns false when the connection must close.
     private func handle(
-        _ frame: WireFrame, context: CommandContext, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, log: Logger
+        _ request: WireRequest, requestID: Int32, context: CommandContext,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, log: Logger
     ) async throws -> Bool {
-        let requestID = frame.header.requestID
         let allocator = channel.channel.allocator
         var buffer: ByteBuffer
-        switch try WireRequest.parse(frame) {
+        switch request {
         case .msg(let msg):
             let reply = await run(context: context) { () throws(CommandError) in
                 var sequences: [String: [BSONDocument]] = [:]
