@@ -6,6 +6,9 @@ import Storage
 actor SQLiteCursor: DocumentCursor {
     private let engine: SQLiteStorageEngine
     private var state: QueryState?
+    /// Whether a batch was read already: the first batch runs right after the catalog was read,
+    /// so only later batches (getMore, possibly minutes later) re-check that nothing was dropped.
+    private var started = false
 
     init(engine: SQLiteStorageEngine, state: QueryState) {
         self.engine = engine
@@ -14,8 +17,10 @@ actor SQLiteCursor: DocumentCursor {
 
     func nextBatch(maxCount: Int, maxBytes: Int) async throws -> [BSONDocument] {
         guard let current = state, !current.isFinished else { return [] }
+        let recheck = started
+        started = true
         let (docs, next) = try await engine.read { c in
-            try current.checkStillValid(c)
+            if recheck { try current.checkStillValid(c) }
             var s = current
             let docs = try s.next(c, maxCount: maxCount, maxBytes: maxBytes)
             return (docs, s)
