@@ -113,7 +113,7 @@ unit-test:
 
 c-programs: $(C_PROGRAMS)
 
-$(C_BIN_DIR)/%: $(C_SRC_DIR)/%.c
+$(C_BIN_DIR)/%: $(C_SRC_DIR)/%.c $(wildcard $(C_SRC_DIR)/*.h)
 	@mkdir -p $(C_BIN_DIR)
 	$(CC) $(CFLAGS) -o $@ $< $$(pkg-config --cflags --libs libmongoc-1.0)
 

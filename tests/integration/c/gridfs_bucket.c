@@ -16,39 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures = 0;
-
-static void check(bool ok, const char *format, ...) {
-    va_list args;
-    va_start(args, format);
-    printf("%s - ", ok ? "ok" : "FAIL");
-    vprintf(format, args);
-    printf("\n");
-    va_end(args);
-    if (!ok) failures++;
-}
-
-static uint8_t *pattern(size_t size, unsigned seed) {
-    uint8_t *data = bson_malloc(size ? size : 1);
-    for (size_t i = 0; i < size; i++) data[i] = (uint8_t)((i * 7 + seed) % 251);
-    return data;
-}
-
-/* A readable file stream holding `data` (a temporary file, unlinked at once). */
-static mongoc_stream_t *source_stream(const uint8_t *data, size_t size) {
-    char path[] = "/tmp/gridfs_bucket_srcXXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) return NULL;
-    unlink(path);
-    size_t written = 0;
-    while (written < size) {
-        ssize_t n = write(fd, data + written, size - written);
-        if (n <= 0) { close(fd); return NULL; }
-        written += (size_t)n;
-    }
-    lseek(fd, 0, SEEK_SET);
-    return mongoc_stream_file_new(fd);
-}
+#include "test_support.h"
 
 /* A writable temporary file; its descriptor (duplicated) goes to *fd_out for reading it back. */
 static mongoc_stream_t *sink_stream(int *fd_out) {

@@ -15,38 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures = 0;
-
-static void check(bool ok, const char *format, ...) {
-    va_list args;
-    va_start(args, format);
-    printf("%s - ", ok ? "ok" : "FAIL");
-    vprintf(format, args);
-    printf("\n");
-    va_end(args);
-    if (!ok) failures++;
-}
-
-static uint8_t *pattern(size_t size, unsigned seed) {
-    uint8_t *data = bson_malloc(size ? size : 1);
-    for (size_t i = 0; i < size; i++) data[i] = (uint8_t)((i * 13 + seed) % 251);
-    return data;
-}
-
-static mongoc_stream_t *source_stream(const uint8_t *data, size_t size) {
-    char path[] = "/tmp/gridfs_legacy_srcXXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) return NULL;
-    unlink(path);
-    size_t written = 0;
-    while (written < size) {
-        ssize_t n = write(fd, data + written, size - written);
-        if (n <= 0) { close(fd); return NULL; }
-        written += (size_t)n;
-    }
-    lseek(fd, 0, SEEK_SET);
-    return mongoc_stream_file_new(fd);
-}
+#include "test_support.h"
 
 /* Reads `count` bytes at the file's current position; true when they equal data[offset...]. */
 static bool read_equals(mongoc_gridfs_file_t *file, const uint8_t *data, size_t offset, size_t count) {
