@@ -94,6 +94,7 @@ let package = Package(
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "BSON"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Query", "BSON"]),
         .testTarget(name: "SQLiteStorageTests", dependencies: ["SQLiteStorage", "Storage", "Query", "BSON"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "BSON", "SQLiteStorage"]),
     ],
