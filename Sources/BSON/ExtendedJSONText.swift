@@ -117,19 +117,6 @@ func uuidBytes(_ s: String) -> [UInt8]? {
     return hexBytes(hex)
 }
 
-/// Hex digit pairs to bytes; nil for an odd count or a non-hex digit.
-func hexBytes(_ digits: [UInt8]) -> [UInt8]? {
-    guard digits.count % 2 == 0 else { return nil }
-    var out = [UInt8]()
-    out.reserveCapacity(digits.count / 2)
-    var i = 0
-    while i < digits.count {
-        guard let hi = hexNibble(digits[i]), let lo = hexNibble(digits[i + 1]) else { return nil }
-        out.append(hi << 4 | lo)
-        i += 2
-    }
-    return out
-}
 
 /// Milliseconds since the epoch for `YYYY-MM-DDTHH:MM:SS[.fff…](Z|±HH:MM|±HHMM)`.
 func parseISODate(_ s: String) -> Int64? {

@@ -14,17 +14,8 @@ public struct ObjectId: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// Parses 24 hexadecimal digits.
     public init?(hex: String) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 24 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(12)
-        var i = 0
-        while i < 24 {
-            guard let hi = hexNibble(utf8[i]), let lo = hexNibble(utf8[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        self.bytes = out
+        guard hex.utf8.count == 24, let bytes = hexBytes(hex) else { return nil }
+        self.bytes = bytes
     }
 
     /// A fresh ObjectId for now, unique within this process and very likely across processes.
@@ -88,6 +79,25 @@ func hexNibble(_ c: UInt8) -> UInt8? {
     case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
     default: return nil
     }
+}
+
+/// Decodes hexadecimal text (either case) into bytes; nil on an odd count or a non-hex digit.
+public func hexBytes(_ hex: String) -> [UInt8]? {
+    hexBytes(Array(hex.utf8))
+}
+
+/// Hex digit pairs to bytes; nil on an odd count or a non-hex digit.
+func hexBytes(_ digits: [UInt8]) -> [UInt8]? {
+    guard digits.count % 2 == 0 else { return nil }
+    var out = [UInt8]()
+    out.reserveCapacity(digits.count / 2)
+    var i = 0
+    while i < digits.count {
+        guard let hi = hexNibble(digits[i]), let lo = hexNibble(digits[i + 1]) else { return nil }
+        out.append(hi << 4 | lo)
+        i += 2
+    }
+    return out
 }
 
 /// Lowercase hexadecimal of some bytes.

@@ -1,3 +1,4 @@
+import BSON
 import Foundation
 import Testing
 
@@ -98,25 +99,4 @@ struct ParseErrorCase: Sendable, CustomTestStringConvertible {
 }
 
 /// Decodes hexadecimal text (either case) into bytes; nil on odd length or a non-hex digit.
-func bytes(fromHex hex: String) -> [UInt8]? {
-    let digits = Array(hex.utf8)
-    guard digits.count % 2 == 0 else { return nil }
-    var out = [UInt8]()
-    out.reserveCapacity(digits.count / 2)
-    var i = 0
-    while i < digits.count {
-        guard let hi = nibble(digits[i]), let lo = nibble(digits[i + 1]) else { return nil }
-        out.append(hi << 4 | lo)
-        i += 2
-    }
-    return out
-}
-
-private func nibble(_ c: UInt8) -> UInt8? {
-    switch c {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-    default: return nil
-    }
-}
+func bytes(fromHex hex: String) -> [UInt8]? { hexBytes(hex) }

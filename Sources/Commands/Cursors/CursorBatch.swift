@@ -18,7 +18,7 @@ public enum CursorBatch {
     ) async throws -> (documents: [BSONDocument], exhausted: Bool) {
         var docs = count > 0 ? try await cursor.nextBatch(maxCount: count, maxBytes: bytes) : []
         if let projection {
-            docs = try docs.map { try projection.apply(to: $0) }
+            docs = docs.map { projection.apply(to: $0) }
         }
         return (docs, await cursor.isExhausted)
     }

@@ -68,7 +68,7 @@ public enum ListCollectionsCommand: CommandHandler {
                 "info": .document(["readOnly": .bool(false), "uuid": .binary(BSONBinary(subtype: 4, data: info.uuid))]),
                 "idIndex": .document(["v": .int32(2), "key": .document(["_id": .int32(1)]), "name": "_id_"]),
             ]
-            guard try filter.matches(full) else { continue }
+            guard filter.matches(full) else { continue }
             docs.append(nameOnly ? ["name": .string(info.name), "type": "collection"] : full)
         }
         let ns = Namespace(unchecked: request.database, "$cmd.listCollections")
@@ -92,7 +92,7 @@ public enum ListDatabasesCommand: CommandHandler {
             let doc: BSONDocument = nameOnly
                 ? ["name": .string(db.name)]
                 : ["name": .string(db.name), "sizeOnDisk": .int64(db.sizeOnDisk), "empty": .bool(db.empty)]
-            guard try filter.matches(doc) else { continue }
+            guard filter.matches(doc) else { continue }
             total += db.sizeOnDisk
             list.append(.document(doc))
         }

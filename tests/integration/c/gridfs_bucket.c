@@ -107,21 +107,9 @@ static int64_t chunk_count(mongoc_database_t *db, const char *chunks, const bson
 }
 
 int main(int argc, char *argv[]) {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: %s <mongodb-uri> [database]\n", argv[0]);
-        return 2;
-    }
-    const char *db_name = argc == 3 ? argv[2] : "gridfs_c_bucket";
-    mongoc_init();
-    bson_error_t error;
-    mongoc_client_t *client = mongoc_client_new(argv[1]);
-    if (!client) { fprintf(stderr, "bad uri %s\n", argv[1]); return 2; }
-    mongoc_client_set_error_api(client, MONGOC_ERROR_API_VERSION_2);
-    mongoc_database_t *db = mongoc_client_get_database(client, db_name);
-    if (!mongoc_database_drop_with_opts(db, NULL, &error)) {
-        fprintf(stderr, "dropping %s failed: %s\n", db_name, error.message);
-        return 2;
-    }
+    test_env_t env = test_setup(argc, argv, "gridfs_c_bucket");
+    mongoc_database_t *db = env.db;
+    bson_error_t error = {0};
 
     /* 1. Default bucket: upload_from_stream (generated id), download_to_stream. */
     mongoc_gridfs_bucket_t *bucket = mongoc_gridfs_bucket_new(db, NULL, NULL, &error);
@@ -277,10 +265,5 @@ int main(int argc, char *argv[]) {
     bson_free(mid);
     mongoc_gridfs_bucket_destroy(custom);
     mongoc_gridfs_bucket_destroy(bucket);
-    mongoc_database_drop_with_opts(db, NULL, NULL);
-    mongoc_database_destroy(db);
-    mongoc_client_destroy(client);
-    mongoc_cleanup();
-    printf("%d failed\n", failures);
-    return failures ? 1 : 0;
+    return test_finish(&env);
 }

@@ -52,21 +52,11 @@ static int count_chunks(mongoc_gridfs_t *gridfs, const bson_t *filter) {
 }
 
 int main(int argc, char *argv[]) {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: %s <mongodb-uri> [database]\n", argv[0]);
-        return 2;
-    }
-    const char *db_name = argc == 3 ? argv[2] : "gridfs_c_legacy";
-    mongoc_init();
+    test_env_t env = test_setup(argc, argv, "gridfs_c_legacy");
+    mongoc_client_t *client = env.client;
+    mongoc_database_t *db = env.db;
+    const char *db_name = env.db_name;
     bson_error_t error = {0};
-    mongoc_client_t *client = mongoc_client_new(argv[1]);
-    if (!client) { fprintf(stderr, "bad uri %s\n", argv[1]); return 2; }
-    mongoc_client_set_error_api(client, MONGOC_ERROR_API_VERSION_2);
-    mongoc_database_t *db = mongoc_client_get_database(client, db_name);
-    if (!mongoc_database_drop_with_opts(db, NULL, &error)) {
-        fprintf(stderr, "dropping %s failed: %s\n", db_name, error.message);
-        return 2;
-    }
 
     mongoc_gridfs_t *gridfs = mongoc_client_get_gridfs(client, db_name, "legacy", &error);
     check(gridfs != NULL, "mongoc_client_get_gridfs (prefix legacy)%s%s", gridfs ? "" : ": ",
@@ -193,10 +183,5 @@ int main(int argc, char *argv[]) {
     bson_value_destroy(&id);
     bson_free(data);
     mongoc_gridfs_destroy(gridfs);
-    mongoc_database_drop_with_opts(db, NULL, NULL);
-    mongoc_database_destroy(db);
-    mongoc_client_destroy(client);
-    mongoc_cleanup();
-    printf("%d failed\n", failures);
-    return failures ? 1 : 0;
+    return test_finish(&env);
 }

@@ -47,4 +47,42 @@ static mongoc_stream_t *source_stream(const uint8_t *data, size_t size) {
     return mongoc_stream_file_new(fd);
 }
 
+/* A connected client and a freshly dropped database, from `<uri> [database]` on the command line. */
+typedef struct {
+    mongoc_client_t *client;
+    mongoc_database_t *db;
+    const char *db_name;
+} test_env_t;
+
+/* Parses argv, connects, and drops the test database; exits with status 2 on bad usage or setup. */
+static test_env_t test_setup(int argc, char *argv[], const char *default_db) {
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: %s <mongodb-uri> [database]\n", argv[0]);
+        exit(2);
+    }
+    test_env_t env = {0};
+    env.db_name = argc == 3 ? argv[2] : default_db;
+    mongoc_init();
+    env.client = mongoc_client_new(argv[1]);
+    if (!env.client) { fprintf(stderr, "bad uri %s\n", argv[1]); exit(2); }
+    mongoc_client_set_error_api(env.client, MONGOC_ERROR_API_VERSION_2);
+    env.db = mongoc_client_get_database(env.client, env.db_name);
+    bson_error_t error = {0};
+    if (!mongoc_database_drop_with_opts(env.db, NULL, &error)) {
+        fprintf(stderr, "dropping %s failed: %s\n", env.db_name, error.message);
+        exit(2);
+    }
+    return env;
+}
+
+/* Drops the test database, releases the client, prints the failure count; returns the exit status. */
+static int test_finish(test_env_t *env) {
+    mongoc_database_drop_with_opts(env->db, NULL, NULL);
+    mongoc_database_destroy(env->db);
+    mongoc_client_destroy(env->client);
+    mongoc_cleanup();
+    printf("%d failed\n", failures);
+    return failures ? 1 : 0;
+}
+
 #endif
