@@ -32,7 +32,7 @@ final class Catalog: Sendable {
 /// The catalog DDL and the SQL that loads and changes it. Runs on the writer only.
 enum CatalogSQL {
     /// Schema version stored in `gl_meta`.
-    static let schemaVersion = 1
+    static let schemaVersion = 2
 
     static let bootstrap = """
         CREATE TABLE IF NOT EXISTS gl_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,8 +43,21 @@ enum CatalogSQL {
             id INTEGER PRIMARY KEY, collection_id INTEGER NOT NULL, name TEXT NOT NULL, spec BLOB NOT NULL,
             backing TEXT NOT NULL, hidden INTEGER NOT NULL, multikey INTEGER NOT NULL DEFAULT 0,
             UNIQUE(collection_id, name));
-        INSERT OR IGNORE INTO gl_meta(key, value) VALUES ('schema_version', '1');
+        INSERT OR IGNORE INTO gl_meta(key, value) VALUES ('schema_version', '2');
         """
+
+    /// Brings an older file up to ``schemaVersion``. Version 1 had no payload-reference columns.
+    static func migrate(_ c: SQLiteConnection) throws {
+        guard case .text(let version)? = try c.query("SELECT value FROM gl_meta WHERE key = 'schema_version'").first?.first,
+              version == "1" else { return }
+        try c.transaction(.immediate) {
+            for row in try c.query("SELECT id FROM gl_collections") {
+                guard case .integer(let id)? = row.first else { continue }
+                try c.exec("ALTER TABLE c\(id) ADD COLUMN seg INTEGER; ALTER TABLE c\(id) ADD COLUMN off INTEGER; ALTER TABLE c\(id) ADD COLUMN len INTEGER")
+            }
+            _ = try c.execute("UPDATE gl_meta SET value = '\(schemaVersion)' WHERE key = 'schema_version'")
+        }
+    }
 
     /// Reads the whole catalog.
     static func load(_ c: SQLiteConnection) throws -> [Namespace: CollectionEntry] {
@@ -88,7 +101,8 @@ enum CatalogSQL {
         }
         let t = "c\(id)"
         try c.exec("""
-            CREATE TABLE \(t)(rid INTEGER PRIMARY KEY, id_key BLOB NOT NULL, k BLOB, head BLOB NOT NULL, tail BLOB, data BLOB);
+            CREATE TABLE \(t)(rid INTEGER PRIMARY KEY, id_key BLOB NOT NULL, k BLOB, head BLOB NOT NULL, tail BLOB, data BLOB,
+                seg INTEGER, off INTEGER, len INTEGER);
             CREATE UNIQUE INDEX \(t)_id ON \(t)(id_key);
             """)
         var entry = CollectionEntry(id: id, namespace: ns, kind: kind, options: options, uuid: uuid, indexes: [])
@@ -129,7 +143,10 @@ enum CatalogSQL {
     }
 
     /// Drops a collection's tables and catalog rows.
-    static func dropCollection(_ c: SQLiteConnection, _ entry: CollectionEntry) throws {
+    static func dropCollection(_ c: SQLiteConnection, _ entry: CollectionEntry, blobs: BlobStore) throws {
+        try c.withStatement("SELECT seg, SUM(len) FROM \(entry.table) WHERE seg IS NOT NULL GROUP BY seg") { s in
+            while try s.step() { blobs.release(segment: s.int64(0), bytes: s.int64(1)) }
+        }
         for index in entry.tableIndexes { try c.exec("DROP TABLE IF EXISTS \(index.table)") }
         try c.exec("DROP TABLE IF EXISTS \(entry.table)")
         _ = try c.execute("DELETE FROM gl_indexes WHERE collection_id = ?", [.integer(entry.id)])

@@ -6,14 +6,14 @@ import Storage
 /// chunks are missing, extra or of the wrong size (every chunk `chunkSize` bytes, the last one the
 /// remainder).
 enum GridFSCheck {
-    static func run(_ c: SQLiteConnection, files: CollectionEntry, chunks: CollectionEntry) throws -> [String] {
+    static func run(_ c: SQLiteConnection, files: CollectionEntry, chunks: CollectionEntry, blobs: BlobStore) throws -> [String] {
         var problems: [String] = []
         // files_id key → (n → data length)
         var chunkMap: [[UInt8]: [Int: Int]] = [:]
         var shownIds: [[UInt8]: String] = [:]
         try c.withStatement("SELECT \(StoredDocument.columns) FROM \(chunks.table)") { s in
             while try s.step() {
-                guard let doc = StoredDocument.read(s, at: 0) else { continue }
+                guard let doc = try? StoredDocument.read(s, at: 0, blobs: blobs) else { continue }
                 let fid = doc["files_id"] ?? .null
                 let key = IndexKeyEncoder.encode(fid)
                 shownIds[key] = "\(BSONDocument([("files_id", fid)]).relaxedValueText)"
@@ -25,7 +25,7 @@ enum GridFSCheck {
         var fileIds = Set<[UInt8]>()
         try c.withStatement("SELECT \(StoredDocument.columns) FROM \(files.table)") { s in
             while try s.step() {
-                guard let doc = StoredDocument.read(s, at: 0) else { continue }
+                guard let doc = try? StoredDocument.read(s, at: 0, blobs: blobs) else { continue }
                 let id = doc["_id"] ?? .null
                 let key = IndexKeyEncoder.encode(id)
                 fileIds.insert(key)

@@ -16,13 +16,13 @@ enum IndexBuilder {
 
     /// Indexes every existing document, streaming (the side table is written while the
     /// collection is read); a duplicate under a unique index is DuplicateKey (11000).
-    static func populate(_ c: SQLiteConnection, entry: CollectionEntry, index: IndexEntry) throws {
+    static func populate(_ c: SQLiteConnection, entry: CollectionEntry, blobs: BlobStore, index: IndexEntry) throws {
         var multikey = false
         try c.withStatement("SELECT rid, \(StoredDocument.columns) FROM \(entry.table) ORDER BY rid") { rows in
             try c.withStatement("INSERT INTO \(index.table)(key, rid) VALUES (?, ?)") { s in
                 while try rows.step() {
                     let rid = rows.int64(0)
-                    guard let doc = StoredDocument.read(rows, at: 1) else { continue }
+                    guard let doc = try StoredDocument.read(rows, at: 1, blobs: blobs) else { continue }
                     let keys = try IndexKeyEncoder.keys(for: doc, paths: index.paths, descending: index.descending)
                     multikey = multikey || keys.count > 1
                     for key in keys {
@@ -45,7 +45,7 @@ enum IndexBuilder {
     }
 
     /// Makes the hidden built-in key index the client's index `spec` (same key pattern).
-    static func adoptKeyColumn(_ c: SQLiteConnection, entry: CollectionEntry, index: IndexEntry, spec: IndexSpec) throws -> IndexEntry {
+    static func adoptKeyColumn(_ c: SQLiteConnection, entry: CollectionEntry, blobs: BlobStore, index: IndexEntry, spec: IndexSpec) throws -> IndexEntry {
         var adopted = index
         adopted.spec = spec
         adopted.hidden = false
@@ -54,7 +54,7 @@ enum IndexBuilder {
             try c.withStatement(
                 "SELECT \(StoredDocument.columns) FROM \(entry.table) WHERE k IN (SELECT k FROM \(entry.table) WHERE k IS NOT NULL GROUP BY k HAVING count(*) > 1) LIMIT 1"
             ) { s in
-                if try s.step() { dup = StoredDocument.read(s, at: 0) }
+                if try s.step() { dup = try StoredDocument.read(s, at: 0, blobs: blobs) }
             }
             if let dup { throw duplicate(entry: entry, index: adopted, doc: dup) }
             try c.exec("CREATE UNIQUE INDEX IF NOT EXISTS \(entry.table)_ku ON \(entry.table)(k); DROP INDEX IF EXISTS \(entry.table)_k")

@@ -6,6 +6,8 @@ import Storage
 /// de-duplication still need. A value, so it can travel into a reader's thread and back.
 struct QueryState: Sendable {
     let entry: CollectionEntry
+    /// Where chunk payloads are read from.
+    let blobs: BlobStore
     let plan: AccessPlan
     let filter: Filter
     var position = ScanPosition()
@@ -15,8 +17,9 @@ struct QueryState: Sendable {
     /// Row ids already returned, for multikey scans.
     var seen: Set<Int64> = []
 
-    init(entry: CollectionEntry, plan: AccessPlan, filter: Filter, skip: Int, limit: Int) {
+    init(entry: CollectionEntry, blobs: BlobStore, plan: AccessPlan, filter: Filter, skip: Int, limit: Int) {
         self.entry = entry
+        self.blobs = blobs
         self.plan = plan
         self.filter = filter
         self.skipRemaining = skip
@@ -38,7 +41,7 @@ struct QueryState: Sendable {
         var seen = self.seen
         let dedupe = plan.mayDuplicate
         let filter = self.filter
-        try Scanner.scan(c, entry: entry, plan: plan, position: &position) { rid, doc in
+        try Scanner.scan(c, entry: entry, blobs: blobs, plan: plan, position: &position) { rid, doc in
             if dedupe && seen.contains(rid) { return .next }
             guard filter.matches(doc) else { return .next }
             if skip > 0 {
@@ -69,7 +72,7 @@ struct QueryState: Sendable {
         let dedupe = plan.mayDuplicate
         let filter = self.filter
         var exceeded = false
-        try Scanner.scan(c, entry: entry, plan: plan, position: &position) { rid, doc in
+        try Scanner.scan(c, entry: entry, blobs: blobs, plan: plan, position: &position) { rid, doc in
             if dedupe && !seen.insert(rid).inserted { return .next }
             guard filter.matches(doc) else { return .next }
             bytes += doc.bytes.count
@@ -95,7 +98,7 @@ struct QueryState: Sendable {
         var seen = Set<Int64>()
         let dedupe = plan.mayDuplicate
         let filter = self.filter
-        try Scanner.scan(c, entry: entry, plan: plan, position: &position) { rid, doc in
+        try Scanner.scan(c, entry: entry, blobs: blobs, plan: plan, position: &position) { rid, doc in
             if dedupe && !seen.insert(rid).inserted { return .next }
             if filter.matches(doc) { out.append(rid) }
             return .next
@@ -132,7 +135,7 @@ struct QueryState: Sendable {
     mutating func first(_ c: SQLiteConnection) throws -> (rid: Int64, doc: BSONDocument)? {
         var found: (Int64, BSONDocument)?
         let filter = self.filter
-        try Scanner.scan(c, entry: entry, plan: plan, position: &position) { rid, doc in
+        try Scanner.scan(c, entry: entry, blobs: blobs, plan: plan, position: &position) { rid, doc in
             guard filter.matches(doc) else { return .next }
             found = (rid, doc)
             return .stopAfter
@@ -142,10 +145,10 @@ struct QueryState: Sendable {
 }
 
 /// Reads one row's document by row id.
-func loadRow(_ c: SQLiteConnection, entry: CollectionEntry, rid: Int64) throws -> BSONDocument? {
+func loadRow(_ c: SQLiteConnection, entry: CollectionEntry, blobs: BlobStore, rid: Int64) throws -> BSONDocument? {
     try c.withStatement("SELECT \(StoredDocument.columns) FROM \(entry.table) WHERE rid = ?") { s in
         try s.bind(rid, at: 1)
-        return try s.step() ? StoredDocument.read(s, at: 0) : nil
+        return try s.step() ? StoredDocument.read(s, at: 0, blobs: blobs) : nil
     }
 }
 

@@ -5,7 +5,7 @@ import Storage
 /// Moves a collection to another layout kind when a rename changes it (e.g. `fs.chunks` renamed
 /// to `archive`): recomputes the built-in key column and its index.
 enum Relayout {
-    static func change(_ c: SQLiteConnection, _ entry: CollectionEntry, to kind: CollectionKind) throws -> CollectionEntry {
+    static func change(_ c: SQLiteConnection, _ entry: CollectionEntry, blobs: BlobStore, to kind: CollectionKind) throws -> CollectionEntry {
         var entry = entry
         // An index a client made on the old key column becomes an ordinary side-table index.
         if let old = entry.keyColumnIndex {
@@ -16,14 +16,14 @@ enum Relayout {
                 let index = try CatalogSQL.insertIndex(c, collection: entry.id, spec: old.spec, backing: .table, hidden: false)
                 try IndexBuilder.createTable(c, index)
                 entry.indexes.append(index)
-                try IndexBuilder.populate(c, entry: entry, index: index)
+                try IndexBuilder.populate(c, entry: entry, blobs: blobs, index: index)
             }
         }
         entry.kind = kind
         var updated: [(Int64, [UInt8]?)] = []
         try c.withStatement("SELECT rid, \(StoredDocument.columns) FROM \(entry.table)") { s in
             while try s.step() {
-                guard let doc = StoredDocument.read(s, at: 1) else { continue }
+                guard let doc = try StoredDocument.read(s, at: 1, blobs: blobs) else { continue }
                 updated.append((s.int64(0), StoredDocument(doc, kind: kind).key))
             }
         }
@@ -34,6 +34,7 @@ enum Relayout {
                 try s.run()
             }
         }
+        if kind != .gridFSChunks { try moveInline(c, entry, blobs: blobs) }
         if let spec = CollectionEntry.keyColumnSpec(kind, unique: false) {
             try c.exec("CREATE INDEX IF NOT EXISTS \(entry.table)_k ON \(entry.table)(k)")
             var index = try CatalogSQL.insertIndex(c, collection: entry.id, spec: spec, backing: .keyColumn, hidden: true)
@@ -44,5 +45,26 @@ enum Relayout {
             entry.indexes.append(index)
         }
         return entry
+    }
+
+    /// Brings payloads kept in segment files back into their rows (the collection is no longer a
+    /// chunks collection, so its rows must be self-contained again).
+    static func moveInline(_ c: SQLiteConnection, _ entry: CollectionEntry, blobs: BlobStore) throws {
+        var refs: [(Int64, BlobRef)] = []
+        try c.withStatement("SELECT rid, seg, off, len FROM \(entry.table) WHERE seg IS NOT NULL") { s in
+            while try s.step() {
+                if let ref = StoredDocument.ref(s, at: 1) { refs.append((s.int64(0), ref)) }
+            }
+        }
+        try c.withStatement("UPDATE \(entry.table) SET data = ?, seg = NULL, off = NULL, len = NULL WHERE rid = ?") { s in
+            for (rid, ref) in refs {
+                var payload = [UInt8](repeating: 0, count: ref.length)
+                try payload.withUnsafeMutableBytes { try blobs.read(ref, into: $0) }
+                try s.bind(payload, at: 1)
+                try s.bind(rid, at: 2)
+                try s.run()
+                blobs.release(ref)
+            }
+        }
     }
 }

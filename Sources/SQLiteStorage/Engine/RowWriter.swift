@@ -7,42 +7,78 @@ import Storage
 /// caller so a failed document leaves nothing behind.
 struct RowWriter {
     let c: SQLiteConnection
+    /// Where chunk payloads go.
+    let blobs: BlobStore
     /// The collection, updated when an index turns multikey.
     var entry: CollectionEntry
 
-    /// Inserts a document; returns its row id.
+    /// Inserts a document; returns its row id. A chunk's payload goes to the segment files first;
+    /// if the row then cannot be written, those bytes are counted as dead.
     mutating func insert(_ doc: BSONDocument) throws -> Int64 {
         let stored = StoredDocument(doc, kind: entry.kind)
         try noteKeyColumn(stored)
-        let rid = try c.withStatement("INSERT INTO \(entry.table)(id_key, k, head, tail, data) VALUES (?, ?, ?, ?, ?)") { s in
-            try bindKeys(s, stored)
-            try stored.withParts(s, at: 3) { try s.run() }
-            return c.lastInsertRowID
+        let ref = try appendPayload(stored)
+        do {
+            let rid = try c.withStatement(
+                "INSERT INTO \(entry.table)(id_key, k, head, tail, data, seg, off, len) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            ) { s in
+                try bindKeys(s, stored)
+                try stored.withParts(s, at: 3, ref: ref) { try s.run() }
+                return c.lastInsertRowID
+            }
+            try addIndexKeys(doc, rid: rid)
+            return rid
+        } catch {
+            if let ref { blobs.release(ref) }
+            throw error
         }
-        try addIndexKeys(doc, rid: rid)
-        return rid
     }
 
     /// Replaces the document in row `rid` (`old` is what it held).
     mutating func replace(rid: Int64, old: BSONDocument, with doc: BSONDocument) throws {
         let stored = StoredDocument(doc, kind: entry.kind)
         try noteKeyColumn(stored)
-        try c.withStatement("UPDATE \(entry.table) SET id_key = ?, k = ?, head = ?, tail = ?, data = ? WHERE rid = ?") { s in
-            try bindKeys(s, stored)
-            try s.bind(rid, at: 6)
-            try stored.withParts(s, at: 3) { try s.run() }
+        let oldRef = try c.withStatement("SELECT seg, off, len FROM \(entry.table) WHERE rid = ?") { s in
+            try s.bind(rid, at: 1)
+            return try s.step() ? StoredDocument.ref(s, at: 0) : nil
         }
-        try removeIndexKeys(old, rid: rid)
-        try addIndexKeys(doc, rid: rid)
+        let ref = try appendPayload(stored)
+        do {
+            try c.withStatement(
+                "UPDATE \(entry.table) SET id_key = ?, k = ?, head = ?, tail = ?, data = ?, seg = ?, off = ?, len = ? WHERE rid = ?"
+            ) { s in
+                try bindKeys(s, stored)
+                try s.bind(rid, at: 9)
+                try stored.withParts(s, at: 3, ref: ref) { try s.run() }
+            }
+            try removeIndexKeys(old, rid: rid)
+            try addIndexKeys(doc, rid: rid)
+        } catch {
+            if let ref { blobs.release(ref) }
+            throw error
+        }
+        if let oldRef { blobs.release(oldRef) }
     }
 
     /// Deletes row `rid`; `old` (what it held) is needed only when side-table indexes exist.
     func delete(rid: Int64, old: BSONDocument?) throws {
-        try c.withStatement("DELETE FROM \(entry.table) WHERE rid = ?") { s in
+        let ref = try c.withStatement("DELETE FROM \(entry.table) WHERE rid = ? RETURNING seg, off, len") { s in
             try s.bind(rid, at: 1)
-            try s.run()
+            var ref: BlobRef?
+            while try s.step() { ref = StoredDocument.ref(s, at: 0) }
+            return ref
         }
         if let old { try removeIndexKeys(old, rid: rid) }
+        if let ref { blobs.release(ref) }
+    }
+
+    /// Writes a chunk's payload to the segment files when it is big enough to live there.
+    private func appendPayload(_ stored: StoredDocument) throws -> BlobRef? {
+        guard entry.kind == .gridFSChunks else { return nil }
+        return try stored.withPayload { bytes -> BlobRef? in
+            guard bytes.count >= blobs.configuration.minimumBytes else { return nil }
+            return try blobs.append(c, bytes)
+        } ?? nil
     }
 
     private func bindKeys(_ s: SQLiteStatement, _ stored: StoredDocument) throws {

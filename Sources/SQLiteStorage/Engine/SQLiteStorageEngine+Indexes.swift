@@ -26,12 +26,12 @@ extension SQLiteStorageEngine {
                 }
                 if let hidden = entry.indexes.firstIndex(where: { $0.hidden && $0.backing == .keyColumn && $0.spec.sameKey(as: spec) }),
                    !(spec.unique && entry.indexes[hidden].multikey) {
-                    entry.indexes[hidden] = try IndexBuilder.adoptKeyColumn(c, entry: entry, index: entry.indexes[hidden], spec: spec)
+                    entry.indexes[hidden] = try IndexBuilder.adoptKeyColumn(c, entry: entry, blobs: self.blobs, index: entry.indexes[hidden], spec: spec)
                     continue
                 }
                 let index = try CatalogSQL.insertIndex(c, collection: entry.id, spec: spec, backing: .table, hidden: false)
                 try IndexBuilder.createTable(c, index)
-                try IndexBuilder.populate(c, entry: entry, index: index)
+                try IndexBuilder.populate(c, entry: entry, blobs: self.blobs, index: index)
                 entry.indexes.append(index)
             }
             entries[namespace] = try Self.reloadIndexes(c, entry)

@@ -39,16 +39,19 @@ extension SQLiteStorageEngine {
         return try await read { c in
             var count = 0
             var size: Int64 = 0
+            var blobBytes: Int64 = 0
             try c.withStatement(
-                "SELECT count(*), COALESCE(SUM(length(head) + COALESCE(length(data), 0) + COALESCE(length(tail), 0)), 0) FROM \(entry.table)"
+                "SELECT count(*), COALESCE(SUM(length(head) + COALESCE(length(data), len, 0) + COALESCE(length(tail), 0)), 0), COALESCE(SUM(len), 0) FROM \(entry.table)"
             ) { s in
                 if try s.step() {
                     count = Int(s.int64(0))
                     size = s.int64(1)
+                    blobBytes = s.int64(2)
                 }
             }
             let objects = try StatsSQL.objectSizes(c)
-            let storage = objects[entry.table] ?? size
+            // Payloads in segment files count as the collection's storage too.
+            let storage = (objects[entry.table] ?? size) + blobBytes
             var indexSizes: [(String, Int64)] = []
             for index in entry.visibleIndexes {
                 let bytes: Int64
@@ -85,12 +88,20 @@ extension SQLiteStorageEngine {
         let chunksNS = namespace.bucketName.map { Namespace(unchecked: namespace.database, "\($0).chunks") }
         let filesEntry = bucket.flatMap { catalog.entry($0) }
         let chunksEntry = chunksNS.flatMap { catalog.entry($0) }
+        let blobs = self.blobs
         return try await read { c in
             var report = ValidationReport(recordsChecked: 0, errors: [], warnings: [])
             try c.withStatement("SELECT rid, \(StoredDocument.columns) FROM \(entry.table)") { s in
                 while try s.step() {
                     report.recordsChecked += 1
-                    guard let doc = StoredDocument.read(s, at: 1) else {
+                    let doc: BSONDocument?
+                    do {
+                        doc = try StoredDocument.read(s, at: 1, blobs: blobs)
+                    } catch {
+                        report.errors.append("record \(s.int64(0)): chunk payload unreadable: \(error)")
+                        continue
+                    }
+                    guard let doc else {
                         report.errors.append("record \(s.int64(0)) is not a well-framed BSON document")
                         continue
                     }
@@ -103,7 +114,7 @@ extension SQLiteStorageEngine {
                 report.errors.append("SQLite quick_check: \(integrity)")
             }
             if let filesEntry, let chunksEntry {
-                report.warnings += try GridFSCheck.run(c, files: filesEntry, chunks: chunksEntry)
+                report.warnings += try GridFSCheck.run(c, files: filesEntry, chunks: chunksEntry, blobs: blobs)
             }
             return report
         }

@@ -41,8 +41,9 @@ extension SQLiteStorageEngine {
     }
 
     public func insert(_ documents: [BSONDocument], into namespace: Namespace, ordered: Bool) async throws -> InsertResult {
-        try await mutate { c, entries in
-            var writer = RowWriter(c: c, entry: try Self.ensure(c, &entries, namespace))
+        let blobs = self.blobs
+        return try await mutate { c, entries in
+            var writer = RowWriter(c: c, blobs: blobs, entry: try Self.ensure(c, &entries, namespace))
             var inserted = 0
             var errors: [WriteError] = []
             for (i, doc) in documents.enumerated() {
@@ -51,7 +52,7 @@ extension SQLiteStorageEngine {
                         // One INSERT: if it fails nothing was written, so no savepoint is needed.
                         _ = try writer.insert(doc)
                     } else {
-                        try c.transaction { _ = try writer.insert(doc) }
+                        try blobs.savepoint(c) { _ = try writer.insert(doc) }
                     }
                     inserted += 1
                 } catch {
@@ -65,13 +66,14 @@ extension SQLiteStorageEngine {
     }
 
     public func update(_ statements: [UpdateStatement], in namespace: Namespace, ordered: Bool) async throws -> UpdateResult {
-        try await mutate { c, entries in
+        let blobs = self.blobs
+        return try await mutate { c, entries in
             guard entries[namespace] != nil || statements.contains(where: \.upsert) else { return UpdateResult() }
-            var writer = RowWriter(c: c, entry: try Self.ensure(c, &entries, namespace))
+            var writer = RowWriter(c: c, blobs: blobs, entry: try Self.ensure(c, &entries, namespace))
             var result = UpdateResult()
             for (i, statement) in statements.enumerated() {
                 do {
-                    try c.transaction {
+                    try blobs.savepoint(c) {
                         let (matched, modified, upserted) = try Self.runUpdate(statement, writer: &writer)
                         result.matched += matched
                         result.modified += modified
@@ -90,7 +92,7 @@ extension SQLiteStorageEngine {
     /// Runs one update statement; returns (matched, modified, upserted `_id`).
     static func runUpdate(_ st: UpdateStatement, writer: inout RowWriter) throws -> (Int, Int, BSONValue?) {
         let plan = try QueryPlanner.plan(filter: st.filter, sort: nil, indexes: usableIndexes(writer.entry))
-        var state = QueryState(entry: writer.entry, plan: plan, filter: st.filter, skip: 0, limit: 0)
+        var state = QueryState(entry: writer.entry, blobs: writer.blobs, plan: plan, filter: st.filter, skip: 0, limit: 0)
         let rids: [Int64]
         var firstDoc: BSONDocument?
         if st.multi {
@@ -109,7 +111,7 @@ extension SQLiteStorageEngine {
         }
         var modified = 0
         for rid in rids {
-            guard let doc = try firstDoc ?? loadRow(writer.c, entry: writer.entry, rid: rid) else { continue }
+            guard let doc = try firstDoc ?? loadRow(writer.c, entry: writer.entry, blobs: writer.blobs, rid: rid) else { continue }
             let newDoc = try updatedDocument(doc, with: st.update)
             guard newDoc.bytes != doc.bytes else { continue }
             try writing(newDoc) { try writer.replace(rid: rid, old: doc, with: newDoc) }
@@ -167,15 +169,16 @@ extension SQLiteStorageEngine {
 
     public func delete(_ statements: [DeleteStatement], in namespace: Namespace, ordered: Bool) async throws -> DeleteResult {
         guard catalog.entry(namespace) != nil else { return DeleteResult() }
+        let blobs = self.blobs
         return try await mutate { c, entries in
             guard let entry = entries[namespace] else { return DeleteResult() }
-            let writer = RowWriter(c: c, entry: entry)
+            let writer = RowWriter(c: c, blobs: blobs, entry: entry)
             var result = DeleteResult()
             for (i, st) in statements.enumerated() {
                 do {
-                    try c.transaction {
+                    try blobs.savepoint(c) {
                         let plan = try QueryPlanner.plan(filter: st.filter, sort: nil, indexes: Self.usableIndexes(entry))
-                        var state = QueryState(entry: entry, plan: plan, filter: st.filter, skip: 0, limit: 0)
+                        var state = QueryState(entry: entry, blobs: blobs, plan: plan, filter: st.filter, skip: 0, limit: 0)
                         if st.limit == 1 {
                             if let row = try state.first(c) {
                                 try writer.delete(rid: row.rid, old: row.doc)
@@ -186,7 +189,7 @@ extension SQLiteStorageEngine {
                             for rid in rids {
                                 if entry.tableIndexes.isEmpty {
                                     try writer.delete(rid: rid, old: nil)
-                                } else if let doc = try loadRow(c, entry: entry, rid: rid) {
+                                } else if let doc = try loadRow(c, entry: entry, blobs: blobs, rid: rid) {
                                     try writer.delete(rid: rid, old: doc)
                                 }
                             }
@@ -203,13 +206,14 @@ extension SQLiteStorageEngine {
     }
 
     public func findAndModify(_ op: FindAndModifyOperation, in namespace: Namespace) async throws -> FindAndModifyResult {
-        try await mutate { c, entries in
+        let blobs = self.blobs
+        return try await mutate { c, entries in
             do {
-                return try Self.findAndModify(op, in: namespace, c, &entries)
+                return try Self.findAndModify(op, in: namespace, c, blobs: blobs, &entries)
             } catch let failure as DocumentWriteFailure {
                 // A duplicate key is DuplicateKey (11000), as for the other writes.
                 guard let entry = entries[namespace],
-                      let dup = RowWriter(c: c, entry: entry).duplicateKeyError(failure.error, doc: failure.doc, index: 0)
+                      let dup = RowWriter(c: c, blobs: blobs, entry: entry).duplicateKeyError(failure.error, doc: failure.doc, index: 0)
                 else { throw failure.error }
                 throw dup.error
             }
@@ -218,15 +222,16 @@ extension SQLiteStorageEngine {
 
     /// The body of `findAndModify`, inside the write transaction.
     static func findAndModify(
-        _ op: FindAndModifyOperation, in namespace: Namespace, _ c: SQLiteConnection, _ entries: inout [Namespace: CollectionEntry]
+        _ op: FindAndModifyOperation, in namespace: Namespace, _ c: SQLiteConnection, blobs: BlobStore,
+        _ entries: inout [Namespace: CollectionEntry]
     ) throws -> FindAndModifyResult {
         guard entries[namespace] != nil || op.upsert else {
             return FindAndModifyResult(value: nil, updatedExisting: false, upsertedId: nil, n: 0)
         }
-        var writer = RowWriter(c: c, entry: try Self.ensure(c, &entries, namespace))
+        var writer = RowWriter(c: c, blobs: blobs, entry: try Self.ensure(c, &entries, namespace))
         defer { entries[namespace] = writer.entry }
         let plan = try QueryPlanner.plan(filter: op.filter, sort: op.sort, indexes: Self.usableIndexes(writer.entry))
-        var state = QueryState(entry: writer.entry, plan: plan, filter: op.filter, skip: 0, limit: 0)
+        var state = QueryState(entry: writer.entry, blobs: writer.blobs, plan: plan, filter: op.filter, skip: 0, limit: 0)
         let row: (rid: Int64, doc: BSONDocument)?
         if let sort = op.sort, !plan.providesSort {
             row = stableSorted(try state.all(c), by: sort).first

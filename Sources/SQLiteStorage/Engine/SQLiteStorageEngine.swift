@@ -10,33 +10,43 @@ import Storage
 public final class SQLiteStorageEngine: StorageEngine {
     let db: SQLiteDatabase
     let catalog = Catalog()
+    /// Chunk payloads (segment files under `blobs/`).
+    let blobs: BlobStore
     let logger: Logger
 
     /// The database file's name inside the data directory.
     public static let fileName = "gridlite.sqlite"
 
-    private init(db: SQLiteDatabase, logger: Logger) {
+    private init(db: SQLiteDatabase, blobs: BlobStore, logger: Logger) {
         self.db = db
+        self.blobs = blobs
         self.logger = logger
     }
+
+    /// The folder of the segment files inside the data directory.
+    public static let blobDirectoryName = "blobs"
 
     /// Opens (creating if needed) the store in `directory`.
     public static func open(directory: String, logger: Logger, configure: (inout SQLiteConfiguration) -> Void = { _ in }) async throws -> SQLiteStorageEngine {
         var configuration = SQLiteConfiguration(path: (directory as NSString).appendingPathComponent(fileName))
         configure(&configuration)
+        let blobs = try BlobStore(directory: (directory as NSString).appendingPathComponent(blobDirectoryName))
         let db = try await SQLiteDatabase(configuration: configuration)
-        let engine = SQLiteStorageEngine(db: db, logger: logger)
+        let engine = SQLiteStorageEngine(db: db, blobs: blobs, logger: logger)
         let catalog = engine.catalog
         try await db.write { c in
             try c.exec(CatalogSQL.bootstrap)
+            try CatalogSQL.migrate(c)
+            try blobs.load(c)
             catalog.publish(try CatalogSQL.load(c))
         }
         return engine
     }
 
-    /// Closes every connection.
+    /// Closes every connection, after flushing the segment files.
     public func close() async {
         await db.close()
+        blobs.syncAll()
     }
 
     /// Runs `body` in one write transaction with a private copy of the catalog, publishing the
@@ -46,9 +56,22 @@ public final class SQLiteStorageEngine: StorageEngine {
     ) async throws -> T {
         let catalog = self.catalog
         do {
+            let blobs = self.blobs
             return try await db.write { c in
                 var entries = catalog.snapshot()
-                let result = try c.transaction(.immediate) { try body(c, &entries) }
+                blobs.beginTransaction()
+                let result: T
+                do {
+                    result = try c.transaction(.immediate) {
+                        let result = try body(c, &entries)
+                        try blobs.prepareCommit(c)
+                        return result
+                    }
+                } catch {
+                    blobs.didRollback()
+                    throw error
+                }
+                blobs.didCommit()
                 catalog.publish(entries)
                 return result
             }
@@ -57,8 +80,12 @@ public final class SQLiteStorageEngine: StorageEngine {
         }
     }
 
-    /// Runs `body` on a reader (one snapshot).
+    /// Runs `body` on a reader (one snapshot). Segment files the snapshot may reference stay open
+    /// until it ends.
     func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        let blobs = self.blobs
+        let token = blobs.beginRead()
+        defer { blobs.endRead(token) }
         do {
             return try await db.read(body)
         } catch let e as SQLiteError {
@@ -103,7 +130,7 @@ public final class SQLiteStorageEngine: StorageEngine {
         guard catalog.entry(namespace) != nil else { return false }
         return try await mutate { c, entries in
             guard let entry = entries[namespace] else { return false }
-            try CatalogSQL.dropCollection(c, entry)
+            try CatalogSQL.dropCollection(c, entry, blobs: self.blobs)
             entries[namespace] = nil
             return true
         }
@@ -112,7 +139,7 @@ public final class SQLiteStorageEngine: StorageEngine {
     public func dropDatabase(_ database: String) async throws {
         try await mutate { c, entries in
             for (ns, entry) in entries where ns.database == database {
-                try CatalogSQL.dropCollection(c, entry)
+                try CatalogSQL.dropCollection(c, entry, blobs: self.blobs)
                 entries[ns] = nil
             }
         }
@@ -128,14 +155,14 @@ public final class SQLiteStorageEngine: StorageEngine {
             }
             if let existing = entries[target] {
                 guard dropTarget else { throw StorageError(.namespaceExists, "target namespace exists") }
-                try CatalogSQL.dropCollection(c, existing)
+                try CatalogSQL.dropCollection(c, existing, blobs: self.blobs)
                 entries[target] = nil
             }
             _ = try c.execute("UPDATE gl_collections SET db = ?, name = ?, kind = ? WHERE id = ?", [
                 .text(target.database), .text(target.collection), .text(target.kind.rawValue), .integer(entry.id),
             ])
             if target.kind != entry.kind {
-                entry = try Relayout.change(c, entry, to: target.kind)
+                entry = try Relayout.change(c, entry, blobs: self.blobs, to: target.kind)
             }
             entry.namespace = target
             entries[source] = nil
@@ -149,7 +176,7 @@ public final class SQLiteStorageEngine: StorageEngine {
         guard let entry = catalog.entry(query.namespace) else { return ArrayCursor([]) }
         let plan = try QueryPlanner.plan(filter: query.filter, sort: query.sort,
                                          indexes: Self.usableIndexes(entry), hint: query.hint)
-        let state = QueryState(entry: entry, plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
+        let state = QueryState(entry: entry, blobs: blobs, plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
         if plan.providesSort || query.sort == nil {
             return SQLiteCursor(engine: self, state: state)
         }
@@ -173,7 +200,7 @@ public final class SQLiteStorageEngine: StorageEngine {
             return query.limit > 0 ? min(afterSkip, query.limit) : afterSkip
         }
         let plan = try QueryPlanner.plan(filter: query.filter, sort: nil, indexes: Self.usableIndexes(entry), hint: query.hint)
-        let state = QueryState(entry: entry, plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
+        let state = QueryState(entry: entry, blobs: blobs, plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
         return try await read { c in
             var s = state
             var n = 0

@@ -31,7 +31,7 @@ enum Scanner {
     /// document. `visit` says whether to go on, stop after the row, or stop before it (the
     /// row then comes again next time). `position` always points just past the last consumed row.
     static func scan(
-        _ c: SQLiteConnection, entry: CollectionEntry, plan: AccessPlan, position: inout ScanPosition,
+        _ c: SQLiteConnection, entry: CollectionEntry, blobs: BlobStore, plan: AccessPlan, position: inout ScanPosition,
         visit: (Int64, BSONDocument) throws -> ScanStep
     ) throws {
         guard !position.done else { return }
@@ -42,7 +42,7 @@ enum Scanner {
                 try s.bind(position.lastRid ?? 0, at: 1)
                 while try s.step() {
                     let rid = s.int64(0)
-                    guard let doc = StoredDocument.read(s, at: 1) else { position.lastRid = rid; continue }
+                    guard let doc = try StoredDocument.read(s, at: 1, blobs: blobs) else { position.lastRid = rid; continue }
                     let step = try visit(rid, doc)
                     if step == .stopBefore { return }
                     position.lastRid = rid
@@ -56,7 +56,7 @@ enum Scanner {
             }
             let ordered = reverse ? Array(ranges.reversed()) : ranges
             while position.range < ordered.count {
-                let finished = try scanRange(c, entry: entry, index: index, range: ordered[position.range],
+                let finished = try scanRange(c, entry: entry, blobs: blobs, index: index, range: ordered[position.range],
                                              reverse: reverse, position: &position, visit: visit)
                 guard finished else { return }
                 position.range += 1
@@ -69,7 +69,7 @@ enum Scanner {
 
     /// Scans one range; returns true when it ran to its end, false when `visit` stopped it.
     private static func scanRange(
-        _ c: SQLiteConnection, entry: CollectionEntry, index: IndexEntry, range: KeyRange, reverse: Bool,
+        _ c: SQLiteConnection, entry: CollectionEntry, blobs: BlobStore, index: IndexEntry, range: KeyRange, reverse: Bool,
         position: inout ScanPosition, visit: (Int64, BSONDocument) throws -> ScanStep
     ) throws -> Bool {
         let keyColumn: String
@@ -86,7 +86,7 @@ enum Scanner {
             from = "\(index.table) x JOIN \(entry.table) c ON c.rid = x.rid"
             ridColumn = "x.rid"; tiebreak = true
         }
-        let docColumns = index.backing == .table ? "c.head, c.data, c.tail" : StoredDocument.columns
+        let docColumns = index.backing == .table ? StoredDocument.columns("c") : StoredDocument.columns
         var conditions: [String] = []
         var bindings: [SQLiteValue] = []
         if let lower = range.lower {
@@ -120,7 +120,7 @@ enum Scanner {
                 let rid = s.int64(0)
                 let key = s.blob(1)
                 var step = ScanStep.next
-                if let doc = StoredDocument.read(s, at: 2) {
+                if let doc = try StoredDocument.read(s, at: 2, blobs: blobs) {
                     step = try visit(rid, doc)
                     if step == .stopBefore { return false }
                 }

@@ -33,14 +33,26 @@ struct StoredDocument {
         }
     }
 
-    /// Binds `head`, `tail`, `data` at `at`, `at+1`, `at+2` without copying, then runs `body`
-    /// (which must step the statement) while the bytes are pinned.
-    func withParts<T>(_ s: SQLiteStatement, at: Int32, _ body: () throws -> T) throws -> T {
-        try bytes.withUnsafeBytes { raw in
+    /// Binds `head`, `tail`, `data`, `seg`, `off`, `len` at `at`…`at+5` without copying, then runs
+    /// `body` (which must step the statement) while the bytes are pinned. With `ref`, the payload
+    /// lives in a segment file and `data` is NULL.
+    func withParts<T>(_ s: SQLiteStatement, at: Int32, ref: BlobRef?, _ body: () throws -> T) throws -> T {
+        if let ref {
+            try s.bind(ref.segment, at: at + 3)
+            try s.bind(ref.offset, at: at + 4)
+            try s.bind(ref.length, at: at + 5)
+        } else {
+            for i: Int32 in 3...5 { try s.bindNull(at: at + i) }
+        }
+        return try bytes.withUnsafeBytes { raw in
             if let payload {
                 try s.bindNoCopy(UnsafeRawBufferPointer(rebasing: raw[0..<payload.lowerBound]), at: at)
                 try s.bindNoCopy(UnsafeRawBufferPointer(rebasing: raw[payload.upperBound..<raw.count]), at: at + 1)
-                try s.bindNoCopy(UnsafeRawBufferPointer(rebasing: raw[payload]), at: at + 2)
+                if ref == nil {
+                    try s.bindNoCopy(UnsafeRawBufferPointer(rebasing: raw[payload]), at: at + 2)
+                } else {
+                    try s.bindNull(at: at + 2)
+                }
             } else {
                 try s.bindNoCopy(raw, at: at)
                 try s.bindNull(at: at + 1)
@@ -50,19 +62,57 @@ struct StoredDocument {
         }
     }
 
-    /// Reads a document from columns `head`, `data`, `tail` at `at`, `at+1`, `at+2`.
-    static func read(_ s: SQLiteStatement, at: Int32) -> BSONDocument? {
+    /// Runs `body` with the payload's bytes (chunks only).
+    func withPayload<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T? {
+        guard let payload else { return nil }
+        return try bytes.withUnsafeBytes { raw in try body(UnsafeRawBufferPointer(rebasing: raw[payload])) }
+    }
+
+    /// Reads the payload reference in columns `seg`, `off`, `len` starting at `at`, if any.
+    static func ref(_ s: SQLiteStatement, at: Int32) -> BlobRef? {
+        guard !s.isNull(at) else { return nil }
+        return BlobRef(segment: s.int64(at), offset: s.int64(at + 1), length: Int(s.int64(at + 2)))
+    }
+
+    /// Reads a document from columns `head`, `data`, `tail`, `seg`, `off`, `len` at `at`…`at+5`;
+    /// a payload in a segment file is read straight into the document's buffer. Nil when the bytes
+    /// are not a well-framed document; throws when a segment cannot be read.
+    static func read(_ s: SQLiteStatement, at: Int32, blobs: BlobStore) throws -> BSONDocument? {
         let headCount = s.byteCount(at)
-        let dataCount = s.isNull(at + 1) ? 0 : s.byteCount(at + 1)
+        let ref = ref(s, at: at + 3)
+        let dataCount = ref?.length ?? (s.isNull(at + 1) ? 0 : s.byteCount(at + 1))
         let tailCount = s.isNull(at + 2) ? 0 : s.byteCount(at + 2)
-        var out = [UInt8]()
-        out.reserveCapacity(headCount + dataCount + tailCount)
-        s.withBlob(at) { out.append(contentsOf: $0) }
-        if dataCount > 0 { s.withBlob(at + 1) { out.append(contentsOf: $0) } }
-        if tailCount > 0 { s.withBlob(at + 2) { out.append(contentsOf: $0) } }
+        let total = headCount + dataCount + tailCount
+        guard dataCount >= 0, dataCount <= Int(Int32.max) else { return nil }
+        let out = try [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var filled = 0
+            func take(_ column: Int32, _ expected: Int) {
+                s.withBlob(column) { src in
+                    let n = min(src.count, expected)
+                    if n > 0, let from = src.baseAddress, let to = raw.baseAddress { (to + filled).copyMemory(from: from, byteCount: n) }
+                    if n < expected, let to = raw.baseAddress { (to + filled + n).initializeMemory(as: UInt8.self, repeating: 0, count: expected - n) }
+                }
+                filled += expected
+            }
+            take(at, headCount)
+            if let ref {
+                try blobs.read(ref, into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<filled + dataCount]))
+                filled += dataCount
+            } else if dataCount > 0 {
+                take(at + 1, dataCount)
+            }
+            if tailCount > 0 { take(at + 2, tailCount) }
+            count = total
+        }
         return BSONDocument(storedBytes: out)
     }
 
-    /// SQL column list matching ``read(_:at:)``.
-    static let columns = "head, data, tail"
+    /// SQL column list matching ``read(_:at:blobs:)``.
+    static let columns = "head, data, tail, seg, off, len"
+
+    /// The same columns qualified with a table alias.
+    static func columns(_ alias: String) -> String {
+        ["head", "data", "tail", "seg", "off", "len"].map { "\(alias).\($0)" }.joined(separator: ", ")
+    }
 }

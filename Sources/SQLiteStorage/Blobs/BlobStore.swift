@@ -1,0 +1,275 @@
+import Foundation
+import Synchronization
+
+/// Chunk payloads of GridFS buckets, kept outside SQLite in append-only segment files
+/// (`<data dir>/blobs/<id>.seg`), so a 256 MiB upload is written once with `pwrite` instead of through
+/// SQLite's page cache, WAL and checkpoint. Chunk rows keep the rest of the document and a
+/// ``BlobRef``; the writer appends a payload BEFORE its row's COMMIT, so an acknowledged chunk's bytes
+/// are in the file (the OS page cache) before the row is, and survive `kill -9` like the row does.
+///
+/// Accounting lives in SQLite, changed in the writer's transactions: `gl_segments(id, sealed_size,
+/// dead)`. One segment is active (`sealed_size` NULL) and takes appends until it reaches
+/// ``Configuration/segmentBytes``; deleting or replacing a chunk adds its length to `dead`. A segment
+/// whose bytes are all dead loses its row in the same transaction and its file after COMMIT —
+/// unlinked at once, its descriptor closed when no read that might still see the old rows is running
+/// (read generations, see ``beginRead()``). A rolled-back transaction's appends are cut off again.
+/// See docs/storage.md ("Chunk payloads in segment files").
+final class BlobStore: Sendable {
+    /// Tunables.
+    struct Configuration: Sendable {
+        /// A segment is sealed once it holds this many bytes.
+        var segmentBytes: Int64 = 256 << 20
+        /// Payloads shorter than this stay inside the row (a syscall costs more than they do).
+        var minimumBytes = 1024
+    }
+
+    /// The directory of the segment files.
+    let directory: String
+    /// The tunables in force.
+    let configuration: Configuration
+
+    private struct Active {
+        var file: SegmentFile
+        var size: Int64
+    }
+
+    /// What the writer's current transaction did, so it can be committed or undone.
+    private struct Transaction {
+        var startActive: (id: Int64, size: Int64)?
+        var created: [Int64] = []
+        var dead: [Int64: Int64] = [:]
+        var appended: [BlobRef] = []
+        var toRetire: [Int64] = []
+    }
+
+    private struct State {
+        var files: [Int64: SegmentFile] = [:]
+        var active: Active?
+        var transaction = Transaction()
+        var generation: UInt64 = 0
+        var readers: [UInt64: Int] = [:]
+        var retired: [(id: Int64, generation: UInt64)] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// A store over `directory` (created if missing); call ``load(_:)`` on the writer before use.
+    init(directory: String, configuration: Configuration = Configuration()) throws {
+        self.directory = directory
+        self.configuration = configuration
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// The DDL of the accounting table.
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS gl_segments(id INTEGER PRIMARY KEY, sealed_size INTEGER, dead INTEGER NOT NULL DEFAULT 0);
+        """
+
+    func path(_ id: Int64) -> String { "\(directory)/\(id).seg" }
+
+    /// Opens the segments `gl_segments` lists and deletes files it does not list (left by a
+    /// transaction that never committed). Runs on the writer at start-up.
+    func load(_ c: SQLiteConnection) throws {
+        try c.exec(Self.schema)
+        var files: [Int64: SegmentFile] = [:]
+        var active: Active?
+        try c.withStatement("SELECT id, sealed_size FROM gl_segments") { s in
+            while try s.step() {
+                let id = s.int64(0)
+                let file = try SegmentFile.open(id: id, path: path(id), create: true)
+                files[id] = file
+                if s.isNull(1) { active = Active(file: file, size: try file.size()) }
+            }
+        }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(".seg") {
+            guard let id = Int64(name.dropLast(4)), files[id] == nil else { continue }
+            unlink(path(id))
+        }
+        state.withLock {
+            $0.files = files
+            $0.active = active
+        }
+    }
+
+    // MARK: Writer side (the writer's thread only, inside its transaction)
+
+    /// Starts tracking a write transaction.
+    func beginTransaction() {
+        state.withLock { s in
+            s.transaction = Transaction(startActive: s.active.map { ($0.file.id, $0.size) })
+        }
+    }
+
+    /// Appends `bytes` to the active segment (sealing it and starting a new one when full).
+    func append(_ c: SQLiteConnection, _ bytes: UnsafeRawBufferPointer) throws -> BlobRef {
+        let length = Int64(bytes.count)
+        var target = state.withLock { $0.active }
+        if let current = target, current.size > 0, current.size + length > configuration.segmentBytes {
+            _ = try c.execute("UPDATE gl_segments SET sealed_size = ? WHERE id = ?", [.integer(current.size), .integer(current.file.id)])
+            target = nil
+            state.withLock { $0.active = nil }
+        }
+        if target == nil {
+            _ = try c.execute("INSERT INTO gl_segments(sealed_size, dead) VALUES (NULL, 0)")
+            let id = c.lastInsertRowID
+            let file = try SegmentFile.open(id: id, path: path(id), create: true)
+            try file.truncate(to: 0)
+            target = Active(file: file, size: 0)
+            state.withLock { s in
+                s.files[id] = file
+                s.transaction.created.append(id)
+            }
+        }
+        guard var active = target else { throw BlobStoreError("no active segment") }
+        try active.file.write(bytes, at: active.size)
+        let ref = BlobRef(segment: active.file.id, offset: active.size, length: bytes.count)
+        active.size += length
+        state.withLock { s in
+            s.active = active
+            s.transaction.appended.append(ref)
+        }
+        return ref
+    }
+
+    /// Runs `body` in a SAVEPOINT (``SQLiteConnection/transaction(_:_:)`` nested in the writer's
+    /// transaction). If it rolls back, the dead bytes it counted are forgotten (its deletes are undone)
+    /// and what it appended is counted dead instead (those rows are gone).
+    func savepoint<T>(_ c: SQLiteConnection, _ body: () throws -> T) throws -> T {
+        let (dead, appended) = state.withLock { ($0.transaction.dead, $0.transaction.appended.count) }
+        do {
+            return try c.transaction { try body() }
+        } catch {
+            state.withLock { s in
+                s.transaction.dead = dead
+                for ref in s.transaction.appended[appended...] { s.transaction.dead[ref.segment, default: 0] += Int64(ref.length) }
+                s.transaction.appended.removeSubrange(appended...)
+            }
+            throw error
+        }
+    }
+
+    /// Counts `bytes` of segment `segment` as dead (a chunk deleted or replaced, or an append whose
+    /// row was not written).
+    func release(segment: Int64, bytes: Int64) {
+        guard bytes > 0 else { return }
+        state.withLock { $0.transaction.dead[segment, default: 0] += bytes }
+    }
+
+    /// Counts a payload as dead.
+    func release(_ ref: BlobRef) {
+        release(segment: ref.segment, bytes: Int64(ref.length))
+    }
+
+    /// Writes the transaction's dead bytes into `gl_segments`, dropping the rows of segments that
+    /// became entirely dead. Call inside the transaction, just before COMMIT.
+    func prepareCommit(_ c: SQLiteConnection) throws {
+        let (dead, active) = state.withLock { ($0.transaction.dead, $0.active) }
+        guard !dead.isEmpty else { return }
+        var retire: [Int64] = []
+        try c.withStatement("UPDATE gl_segments SET dead = dead + ? WHERE id = ? RETURNING dead, sealed_size") { s in
+            for (segment, bytes) in dead.sorted(by: { $0.key < $1.key }) {
+                try s.bind(bytes, at: 1)
+                try s.bind(segment, at: 2)
+                guard try s.step() else { s.reset(); continue }
+                let total = s.isNull(1) ? (active?.file.id == segment ? active?.size ?? .max : .max) : s.int64(1)
+                if s.int64(0) >= total { retire.append(segment) }
+                s.reset()
+            }
+        }
+        for segment in retire {
+            _ = try c.execute("DELETE FROM gl_segments WHERE id = ?", [.integer(segment)])
+        }
+        state.withLock { s in
+            s.transaction.toRetire = retire
+            if let a = s.active, retire.contains(a.file.id) { s.active = nil }
+        }
+    }
+
+    /// The transaction committed: segments that became dead are unlinked.
+    func didCommit() {
+        let retire = state.withLock { s in
+            let r = s.transaction.toRetire
+            s.transaction = Transaction()
+            return r
+        }
+        if !retire.isEmpty { self.retire(retire) }
+    }
+
+    /// The transaction rolled back: its new segments are deleted and the active one is cut back.
+    func didRollback() {
+        let (txn, files) = state.withLock { s in
+            let txn = s.transaction
+            s.transaction = Transaction()
+            for id in txn.created { s.files[id] = nil }
+            if let start = txn.startActive, let file = s.files[start.id] {
+                s.active = Active(file: file, size: start.size)
+            } else {
+                s.active = nil
+            }
+            return (txn, s.files)
+        }
+        for id in txn.created { unlink(path(id)) }
+        if let start = txn.startActive, let file = files[start.id] {
+            try? file.truncate(to: start.size)
+        }
+    }
+
+    // MARK: Reader side (any thread)
+
+    /// Registers a read that may use segments; returns the token for ``endRead(_:)``. A segment
+    /// retired later stays open until every read registered before its retirement has ended.
+    func beginRead() -> UInt64 {
+        state.withLock { s in
+            s.readers[s.generation, default: 0] += 1
+            return s.generation
+        }
+    }
+
+    /// Ends a read registered by ``beginRead()``.
+    func endRead(_ token: UInt64) {
+        state.withLock { s in
+            if let n = s.readers[token] { s.readers[token] = n > 1 ? n - 1 : nil }
+            Self.sweep(&s)
+        }
+    }
+
+    /// Reads `ref` into `buffer` (which must be `ref.length` bytes).
+    func read(_ ref: BlobRef, into buffer: UnsafeMutableRawBufferPointer) throws {
+        guard let file = state.withLock({ $0.files[ref.segment] }) else {
+            throw BlobStoreError("segment \(ref.segment) does not exist")
+        }
+        try file.read(into: buffer, at: ref.offset)
+    }
+
+    /// Flushes every open segment to stable storage (at shutdown).
+    func syncAll() {
+        for file in state.withLock({ Array($0.files.values) }) { file.sync() }
+    }
+
+    /// Segment ids with their file sizes (for stats and checks).
+    func segmentSizes() -> [Int64: Int64] {
+        var out: [Int64: Int64] = [:]
+        for (id, file) in state.withLock({ $0.files }) { out[id] = (try? file.size()) ?? 0 }
+        return out
+    }
+
+    private func retire(_ ids: [Int64]) {
+        for id in ids { unlink(path(id)) }
+        state.withLock { s in
+            s.generation += 1
+            for id in ids { s.retired.append((id, s.generation)) }
+            Self.sweep(&s)
+        }
+    }
+
+    /// Closes retired segments no running read can still need.
+    private static func sweep(_ s: inout State) {
+        guard !s.retired.isEmpty else { return }
+        let oldest = s.readers.keys.min()
+        var kept: [(id: Int64, generation: UInt64)] = []
+        for r in s.retired {
+            if let oldest, oldest < r.generation { kept.append(r) } else { s.files[r.id] = nil }
+        }
+        s.retired = kept
+    }
+}

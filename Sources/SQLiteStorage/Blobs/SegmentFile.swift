@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One open segment file: an append-only file of chunk payloads. Reads (`pread`) are safe from any
+/// thread; only the writer appends. The descriptor closes when the last reference goes away, so a
+/// reader still holding a retired (already unlinked) segment can finish its read.
+final class SegmentFile: Sendable {
+    /// The segment id.
+    let id: Int64
+    /// The file's path.
+    let path: String
+    private let fd: Int32
+
+    private init(id: Int64, path: String, fd: Int32) {
+        self.id = id
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Opens (creating when `create`) the segment file at `path`.
+    static func open(id: Int64, path: String, create: Bool) throws -> SegmentFile {
+        let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
+        let fd = Glibc.open(path, flags, 0o644)
+        guard fd >= 0 else { throw BlobStoreError("cannot open segment \(path): \(errnoText())") }
+        return SegmentFile(id: id, path: path, fd: fd)
+    }
+
+    /// The file's current size in bytes.
+    func size() throws -> Int64 {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw BlobStoreError("cannot stat \(path): \(errnoText())") }
+        return Int64(st.st_size)
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw BlobStoreError("cannot write segment \(path): \(errnoText())")
+            }
+            done += n
+        }
+    }
+
+    /// Fills `buffer` from `offset`; a file shorter than that is an error.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw BlobStoreError("cannot read segment \(path): \(errnoText())")
+            }
+            if n == 0 {
+                throw BlobStoreError("segment \(path) ends at \(offset + Int64(done)), \(buffer.count - done) bytes short")
+            }
+            done += n
+        }
+    }
+
+    /// Cuts the file back to `size` bytes (undoing a rolled-back transaction's appends).
+    func truncate(to size: Int64) throws {
+        guard ftruncate(fd, off_t(size)) == 0 else { throw BlobStoreError("cannot truncate \(path): \(errnoText())") }
+    }
+
+    /// Flushes the file's data to stable storage.
+    func sync() {
+        _ = fdatasync(fd)
+    }
+}
+
+/// `strerror(errno)` as a string.
+func errnoText() -> String {
+    String(cString: strerror(errno))
+}
