@@ -18,7 +18,7 @@ public struct SQLiteConfiguration: Sendable {
     /// `sqlite3_busy_timeout` for every connection, in milliseconds.
     public var busyTimeoutMilliseconds: Int32 = 5000
     /// `PRAGMA page_size`, only effective when the file is created.
-    public var pageSize: Int = 65536
+    public var pageSize: Int = 4096
     /// `PRAGMA synchronous` on the writer.
     public var synchronous: Synchronous = .normal
     /// Page cache per connection in KiB (`PRAGMA cache_size = -N`).

@@ -28,9 +28,18 @@ public final class SQLiteStorageEngine: StorageEngine {
 
     /// Opens (creating if needed) the store in `directory`.
     public static func open(directory: String, logger: Logger, configure: (inout SQLiteConfiguration) -> Void = { _ in }) async throws -> SQLiteStorageEngine {
+        try await open(directory: directory, logger: logger, blobConfiguration: BlobStore.Configuration(), configure: configure)
+    }
+
+    /// Opens the store with explicit segment-file tunables (tests use small segments).
+    static func open(
+        directory: String, logger: Logger, blobConfiguration: BlobStore.Configuration,
+        configure: (inout SQLiteConfiguration) -> Void = { _ in }
+    ) async throws -> SQLiteStorageEngine {
         var configuration = SQLiteConfiguration(path: (directory as NSString).appendingPathComponent(fileName))
         configure(&configuration)
-        let blobs = try BlobStore(directory: (directory as NSString).appendingPathComponent(blobDirectoryName))
+        let blobs = try BlobStore(
+            directory: (directory as NSString).appendingPathComponent(blobDirectoryName), configuration: blobConfiguration)
         let db = try await SQLiteDatabase(configuration: configuration)
         let engine = SQLiteStorageEngine(db: db, blobs: blobs, logger: logger)
         let catalog = engine.catalog
