@@ -112,7 +112,16 @@ public final class SQLiteStorageEngine: StorageEngine {
     public func listDatabases() async throws -> [DatabaseInfo] {
         let entries = catalog.all()
         let names = Set(entries.map(\.namespace.database)).sorted()
-        let sizes = try await read { c in try StatsSQL.tableSizes(c, tables: entries.map(\.table)) }
+        let sizes = try await read { c in
+            var sizes = try StatsSQL.tableSizes(c, tables: entries.map(\.table))
+            // Chunk payloads in segment files belong to their collection's size too.
+            for entry in entries where entry.kind == .gridFSChunks {
+                sizes[entry.table, default: 0] += try c.withStatement("SELECT COALESCE(SUM(len), 0) FROM \(entry.table)") { s in
+                    try s.step() ? s.int64(0) : 0
+                }
+            }
+            return sizes
+        }
         return names.map { name in
             let tables = entries.filter { $0.namespace.database == name }
             let size = tables.reduce(Int64(0)) { $0 + (sizes[$1.table] ?? 0) }
