@@ -59,4 +59,15 @@ public protocol StorageEngine: Sendable {
     func databaseStats(_ database: String) async throws -> DatabaseStats
     /// Checks a collection's structures (and, for GridFS buckets, its files and chunks).
     func validate(_ namespace: Namespace, full: Bool) async throws -> ValidationReport
+
+    // MARK: Maintenance
+
+    /// Background housekeeping the server runs periodically (e.g. reclaiming space); returns a line
+    /// per thing it did, for the log. Does a bounded amount of work per call.
+    func maintenance() async throws -> [String]
+}
+
+extension StorageEngine {
+    /// Engines with nothing to maintain do nothing.
+    public func maintenance() async throws -> [String] { [] }
 }

@@ -69,7 +69,10 @@ struct Serve: AsyncParsableCommand {
 
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: server), .init(service: CursorReaper(cursors: cursors, logger: logger))],
+                services: [
+                    .init(service: server), .init(service: CursorReaper(cursors: cursors, logger: logger)),
+                    .init(service: MaintenanceService(storage: storage, logger: logger)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

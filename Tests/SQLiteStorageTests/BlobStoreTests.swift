@@ -200,4 +200,33 @@ import Testing
         #expect(segmentFiles(dir).isEmpty)
         await engine.close()
     }
+
+    @Test func maintenanceCompactsMostlyDeadSegments() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let engine = try await open(dir, segmentBytes: 64 << 10)
+        // 8 files of 2 chunks × 8 KiB: 4 files per 64 KiB segment (the second stays active).
+        for file in 1...8 {
+            _ = try await engine.insert((0..<2).map { chunk(file, n: $0, size: 8 << 10) }, into: chunks, ordered: true)
+        }
+        #expect(segmentFiles(dir) == ["1.seg", "2.seg"])
+        // Nothing is mostly dead yet.
+        #expect(try await engine.maintenance().isEmpty)
+        // Delete 3 of the 4 files in sealed segment 1 and 1 of 4 in the active segment 2.
+        for file in [1, 2, 4, 6] {
+            _ = try await engine.delete([DeleteStatement(filter: try Filter(["files_id": .int32(Int32(file))]), limit: 0)], in: chunks, ordered: true)
+        }
+        let done = try await engine.maintenance()
+        #expect(done.count == 1)
+        #expect(done.first?.contains("segment 1") == true)
+        #expect(!segmentFiles(dir).contains("1.seg"))
+        #expect(try await engine.maintenance().isEmpty)
+        // Every remaining chunk is intact, and the accounting still adds up: deleting the rest
+        // removes every segment.
+        let left = try await all(engine, chunks)
+        #expect(Set(left.map(\.bytes)) == Set([3, 5, 7, 8].flatMap { f in (0..<2).map { chunk(f, n: $0, size: 8 << 10).bytes } }))
+        _ = try await engine.delete([DeleteStatement(filter: try Filter([:]), limit: 0)], in: chunks, ordered: true)
+        #expect(segmentFiles(dir).isEmpty)
+        await engine.close()
+    }
 }
