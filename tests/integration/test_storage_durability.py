@@ -149,6 +149,8 @@ def test_sigkill_during_gridfs_uploads_keeps_finished_files(daemon_factory):
     finished = list(uploader.finished)
     assert len(finished) >= 8
 
+    # Chunk payloads live in segment files beside the database (docs/storage.md).
+    assert list((d.data_dir / "blobs").glob("*.seg"))
     d.start()
     with d.client() as c:
         bucket = gridfs.GridFSBucket(c["durability"])
