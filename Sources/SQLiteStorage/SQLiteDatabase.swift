@@ -79,7 +79,9 @@ public final class SQLiteDatabase: Sendable {
         guard !isClosed else { throw SQLiteError.closed("database") }
         await writerLock.lock()
         defer { writerLock.unlock() }
-        if BlockingExecutor.isCurrentThreadWorker { return try writer.runInline(body) }
+        if BlockingExecutor.isCurrentThreadWorker {
+            return try BlockingExecutor.blocking { try writer.runInline(body) }
+        }
         return try await writer.run(body)
     }
 
@@ -103,7 +105,9 @@ public final class SQLiteDatabase: Sendable {
         do {
             let result: T
             if BlockingExecutor.isCurrentThreadWorker {
-                result = try reader.runInline { connection in try connection.transaction(.deferred) { try body(connection) } }
+                result = try BlockingExecutor.blocking {
+                    try reader.runInline { connection in try connection.transaction(.deferred) { try body(connection) } }
+                }
             } else {
                 result = try await reader.run { connection in try connection.transaction(.deferred) { try body(connection) } }
             }

@@ -20,6 +20,11 @@ import Synchronization
 /// Jobs are kept in one FIFO. A thread is started when a job arrives and no thread is idle, up to
 /// ``maximumThreadCount``; threads then stay (parked on their own semaphore) until ``shutdown()``.
 /// When every thread is busy, jobs wait in the queue.
+///
+/// A job queued from one of the executor's own threads (a task hopping to or from an actor, which
+/// happens several times per command) does not wake another thread: the queuing thread runs it once
+/// its current job ends, which is almost always at once. Code that blocks on such a thread must do so
+/// inside ``blocking(_:)``, so those jobs get a thread of their own instead of waiting for it.
 public final class BlockingExecutor: TaskExecutor, Sendable {
     /// The most threads this executor starts.
     public let maximumThreadCount: Int
@@ -32,6 +37,19 @@ public final class BlockingExecutor: TaskExecutor, Sendable {
         var idle: [DispatchSemaphore] = []
         var threadCount = 0
         var isShutdown = false
+
+        /// Takes up to `count` parked threads to wake, then reserves new threads within the cap.
+        mutating func takeWakeups(_ count: Int, maximumThreadCount: Int) -> Wakeups {
+            var wakeups = Wakeups()
+            guard count > 0 else { return wakeups }
+            while wakeups.parked.count < count, let parked = idle.popLast() { wakeups.parked.append(parked) }
+            let missing = min(count - wakeups.parked.count, maximumThreadCount - threadCount)
+            if missing > 0 {
+                threadCount += missing
+                wakeups.spawn = missing
+            }
+            return wakeups
+        }
 
         mutating func popJob() -> UnownedJob? {
             guard head < jobs.count else { return nil }
@@ -48,6 +66,12 @@ public final class BlockingExecutor: TaskExecutor, Sendable {
         }
     }
 
+    /// Threads to wake: parked ones to signal, and how many to start.
+    private struct Wakeups {
+        var parked: [DispatchSemaphore] = []
+        var spawn = 0
+    }
+
     private let state = Mutex(State())
 
     /// Creates an executor that starts up to `maximumThreadCount` threads, on demand.
@@ -61,31 +85,61 @@ public final class BlockingExecutor: TaskExecutor, Sendable {
     /// The number of threads started and not yet exited.
     public var threadCount: Int { state.withLock { $0.threadCount } }
 
-    /// Queues `job`; wakes a parked thread, or starts one when none is parked and the cap allows.
+    /// Queues `job`. From outside the pool it wakes a parked thread, or starts one when none is parked
+    /// and the cap allows. From one of this executor's own threads it wakes no one: that thread is
+    /// almost always about to finish its job (the job's task is hopping to or from an actor), and it
+    /// takes the job itself afterwards, sparing two thread switches. The wake is only deferred: it
+    /// happens when that job ends with more work queued, or when it enters ``blocking(_:)``.
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
-        enum Action { case none, wake(DispatchSemaphore), spawn }
-        let action: Action = state.withLock { state in
-            state.jobs.append(unowned)
-            if let parked = state.idle.popLast() { return .wake(parked) }
-            if state.threadCount < maximumThreadCount {
-                state.threadCount += 1
-                return .spawn
-            }
-            return .none
+        if let context = ThreadContext.current, context.executor === self, !context.isBlocking {
+            state.withLock { $0.jobs.append(unowned) }
+            context.deferredWakes += 1
+            return
         }
-        switch action {
-        case .none: break
-        case .wake(let semaphore): semaphore.signal()
-        case .spawn:
-            if !startThread() {
-                // The system refused a thread: count it back and run the oldest job on Dispatch instead,
-                // so no job is stranded when no thread of ours is running.
-                state.withLock { $0.threadCount -= 1 }
-                let executor = asUnownedTaskExecutor()
-                DispatchQueue.global().async { [self] in
-                    state.withLock { $0.popJob() }?.runSynchronously(on: executor)
-                }
+        let wakeups = state.withLock { state in
+            state.jobs.append(unowned)
+            return state.takeWakeups(1, maximumThreadCount: maximumThreadCount)
+        }
+        perform(wakeups)
+    }
+
+    /// Runs `body`, which may block for a while (e.g. a SQLite statement), on the calling thread.
+    /// On an executor thread it first wakes threads for the jobs this thread queued without waking
+    /// anyone (see ``enqueue(_:)``), and jobs queued during `body` wake a thread at once, so no job
+    /// waits for `body` to end. Off the executor's threads it just runs `body`.
+    public static func blocking<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        guard let context = ThreadContext.current else { return try body() }
+        if context.deferredWakes > 0 {
+            let count = context.deferredWakes
+            context.deferredWakes = 0
+            context.executor.wakeForQueuedJobs(upTo: count, keepingOne: false)
+        }
+        context.isBlocking = true
+        defer { context.isBlocking = false }
+        return try body()
+    }
+
+    /// Wakes up to `count` threads, no more than there are queued jobs (less one when the calling
+    /// thread takes one itself).
+    private func wakeForQueuedJobs(upTo count: Int, keepingOne: Bool) {
+        let wakeups = state.withLock { state in
+            let queued = state.jobs.count - state.head - (keepingOne ? 1 : 0)
+            return state.takeWakeups(min(count, queued), maximumThreadCount: maximumThreadCount)
+        }
+        perform(wakeups)
+    }
+
+    /// Signals the parked threads and starts the new ones that `wakeups` names.
+    private func perform(_ wakeups: Wakeups) {
+        for semaphore in wakeups.parked { semaphore.signal() }
+        for _ in 0..<wakeups.spawn where !startThread() {
+            // The system refused a thread: count it back and run the oldest job on Dispatch instead,
+            // so no job is stranded when no thread of ours is running.
+            state.withLock { $0.threadCount -= 1 }
+            let executor = asUnownedTaskExecutor()
+            DispatchQueue.global().async { [self] in
+                state.withLock { $0.popJob() }?.runSynchronously(on: executor)
             }
         }
     }
@@ -102,7 +156,7 @@ public final class BlockingExecutor: TaskExecutor, Sendable {
     }
 
     /// A thread's life: run jobs while there are any, park when there are none, exit after shutdown.
-    fileprivate func workerLoop() {
+    fileprivate func workerLoop(_ context: ThreadContext) {
         let wakeUp = DispatchSemaphore(value: 0)
         let executor = asUnownedTaskExecutor()
         while true {
@@ -117,7 +171,14 @@ public final class BlockingExecutor: TaskExecutor, Sendable {
                 return .park
             }
             switch next {
-            case .run(let job): job.runSynchronously(on: executor)
+            case .run(let job):
+                job.runSynchronously(on: executor)
+                // Jobs queued by that job: this thread takes the next one; others wake for the rest.
+                if context.deferredWakes > 0 {
+                    let count = context.deferredWakes
+                    context.deferredWakes = 0
+                    if count > 1 { wakeForQueuedJobs(upTo: count - 1, keepingOne: true) }
+                }
             case .park: wakeUp.wait()
             case .exit: return
             }
@@ -146,13 +207,27 @@ public final class BlockingExecutor: TaskExecutor, Sendable {
     }
 }
 
-/// What a new thread needs: its executor (kept alive by the thread while it runs).
-private final class ThreadContext {
+/// A thread's own state: its executor and the wakes it deferred (see `enqueue`). Kept alive by the
+/// thread while it runs and reachable through `workerThreadKey`.
+///
+/// `@unchecked Sendable`: handed to the new thread once; `deferredWakes` is then touched by that
+/// thread alone.
+private final class ThreadContext: @unchecked Sendable {
     let executor: BlockingExecutor
+    /// Jobs this thread queued during its current job without waking a thread for them.
+    var deferredWakes = 0
+    /// Whether the thread is inside `BlockingExecutor.blocking(_:)` (its jobs then wake threads at once).
+    var isBlocking = false
     init(executor: BlockingExecutor) { self.executor = executor }
+
+    /// The calling thread's context; nil off `BlockingExecutor` threads.
+    static var current: ThreadContext? {
+        guard let raw = pthread_getspecific(workerThreadKey) else { return nil }
+        return Unmanaged<ThreadContext>.fromOpaque(raw).takeUnretainedValue()
+    }
 }
 
-/// The thread-specific key whose value is non-nil on `BlockingExecutor` threads.
+/// The thread-specific key whose value, on `BlockingExecutor` threads, is the thread's `ThreadContext`.
 private let workerThreadKey: pthread_key_t = {
     var key = pthread_key_t()
     pthread_key_create(&key, nil)
@@ -170,10 +245,11 @@ private func blockingExecutorThreadMain(_ raw: UnsafeMutableRawPointer?) -> Unsa
 }
 #endif
 
-/// Marks the thread as a worker and runs the executor's loop.
+/// Marks the thread as a worker (its context in the key) and runs the executor's loop.
 private func runBlockingExecutorThread(_ raw: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
-    let executor = Unmanaged<ThreadContext>.fromOpaque(raw).takeRetainedValue().executor
-    pthread_setspecific(workerThreadKey, UnsafeRawPointer(bitPattern: 1))
-    executor.workerLoop()
+    let context = Unmanaged<ThreadContext>.fromOpaque(raw).takeRetainedValue()
+    pthread_setspecific(workerThreadKey, raw)
+    context.executor.workerLoop(context)
+    pthread_setspecific(workerThreadKey, nil)
     return nil
 }

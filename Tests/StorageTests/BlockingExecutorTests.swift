@@ -79,6 +79,46 @@ import Testing
         #expect(running.peak <= 2)
     }
 
+    @Test func actorHopsStayOnOneThread() async {
+        let executor = BlockingExecutor(maximumThreadCount: 64)
+        defer { executor.shutdown() }
+        let counter = HopCounter()
+        let (total, allOnWorkers) = await withTaskExecutorPreference(executor) {
+            var onWorkers = true
+            for _ in 0..<1000 {
+                await counter.increment()
+                onWorkers = onWorkers && BlockingExecutor.isCurrentThreadWorker
+            }
+            return (await counter.value, onWorkers)
+        }
+        #expect(total == 1000 && allOnWorkers)
+        // Each hop queues a job from the executor's own thread, which then runs it itself.
+        #expect(executor.threadCount <= 2)
+    }
+
+    @Test func blockingWakesThreadsForJobsQueuedBeforeAndDuringIt() async {
+        let executor = BlockingExecutor(maximumThreadCount: 8)
+        defer { executor.shutdown() }
+        let ran = await withTaskExecutorPreference(executor) { () async -> [Bool] in
+            // Queued before blocking: without blocking(_:) this thread would run it only afterwards.
+            let first = DispatchSemaphore(value: 0)
+            async let before: Void = { _ = first.signal() }()
+            let ranBefore = BlockingExecutor.blocking { first.wait(timeout: .now() + 5) == .success }
+            await before
+            // Queued while blocking.
+            let second = DispatchSemaphore(value: 0)
+            let ranDuring = await withTaskGroup(of: Void.self) { group in
+                BlockingExecutor.blocking {
+                    group.addTask { second.signal() }
+                    return second.wait(timeout: .now() + 5) == .success
+                }
+            }
+            return [ranBefore, ranDuring, BlockingExecutor.blocking { true }]
+        }
+        #expect(ran == [true, true, true])
+        #expect(BlockingExecutor.blocking { 7 } == 7)  // off the executor: just runs
+    }
+
     @Test func shutdownLetsIdleThreadsExitAndLaterJobsStillRun() async throws {
         let executor = BlockingExecutor(maximumThreadCount: 4)
         await withTaskExecutorPreference(executor) {
@@ -105,4 +145,10 @@ private final class Concurrency: Sendable {
     func enter() { state.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
     func leave() { state.withLock { $0.now -= 1 } }
     var peak: Int { state.withLock { $0.peak } }
+}
+
+/// An actor to hop to.
+private actor HopCounter {
+    private(set) var value = 0
+    func increment() { value += 1 }
 }
