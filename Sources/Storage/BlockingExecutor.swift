@@ -14,8 +14,9 @@ import Synchronization
 /// from a task on it has to hop to another thread (a dispatch queue) and back, which costs two thread
 /// switches per call. With SE-0417 task executor preference, a task started with
 /// `withTaskExecutorPreference(executor) { … }` runs its nonisolated async code, its child tasks and the
-/// default actors it calls on this executor's threads instead; code there may then block on a
-/// synchronous call (see ``isCurrentThreadWorker``) without starving the cooperative pool.
+/// default actors it calls on this executor's threads instead; code there (``isCurrentThreadWorker``
+/// is true) may then block in a synchronous call, inside ``blocking(_:)``, without starving the
+/// cooperative pool.
 ///
 /// Jobs are kept in one FIFO. A thread is started when a job arrives and no thread is idle, up to
 /// ``maximumThreadCount``; threads then stay (parked on their own semaphore) until ``shutdown()``.
