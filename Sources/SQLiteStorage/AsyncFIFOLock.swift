@@ -58,10 +58,4 @@ final class AsyncFIFOLock: Sendable {
         next?.resume()
     }
 
-    /// Runs `body` holding the lock; unlocks when it returns or throws.
-    func withLock<T>(_ body: () async throws -> T) async rethrows -> T {
-        await lock()
-        defer { unlock() }
-        return try await body()
-    }
 }
