@@ -57,5 +57,4 @@ final class AsyncFIFOLock: Sendable {
         }
         next?.resume()
     }
-
 }
