@@ -1,16 +1,24 @@
 import CSQLite
 import Dispatch
 
-/// One connection confined to its own serial dispatch queue: every use of the connection happens in a
-/// block on `queue`, so blocking SQLite calls never occupy Swift's cooperative thread pool.
+/// One connection and the serial dispatch queue where it runs when its caller may not block.
 ///
-/// `@unchecked Sendable` because the only mutable state, `connection`, is touched on `queue` alone.
+/// The connection is used by one party at a time: whoever checked it out of the reader pool or holds
+/// the writer lock (see `SQLiteDatabase`). That party either runs its body on `queue` (``run(_:)``:
+/// callers on Swift's cooperative pool, which must never block on SQLite) or inline on its own thread
+/// (``runInline(_:)``: callers on a `BlockingExecutor` thread, saving two thread switches per call).
+/// The queue is only *where* a body runs; exclusivity comes from the checkout/lock.
+///
+/// `@unchecked Sendable` because the only mutable state, `connection` (and the WAL-hook context), is
+/// touched only by the party that has the connection checked out, on the queue or inline, and by
+/// open/close, which happen when no one else can have it.
 final class ConnectionWorker: @unchecked Sendable {
-    /// The serial queue that owns the connection (a private thread from Dispatch's overcommit pool).
+    /// The serial queue where bodies run for callers that must not block (a thread from Dispatch's
+    /// overcommit pool).
     let queue: DispatchQueue
-    /// The connection; read and written only on `queue`.
+    /// The connection; touched only by the party that has the worker (see the type's comment).
     private var connection: SQLiteConnection?
-    /// Keeps the WAL-hook context alive as long as the connection (touched only on `queue`).
+    /// Keeps the WAL-hook context alive as long as the connection.
     var walHookContext: CheckpointTrigger?
 
     private init(label: String) {
@@ -44,7 +52,15 @@ final class ConnectionWorker: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` with the connection on the queue without waiting (used by the WAL hook).
+    /// Runs `body` with the connection on the calling thread. The caller must have the worker to itself
+    /// (a checked-out reader, or the writer under its lock) and be allowed to block.
+    func runInline<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        guard let connection, connection.isOpen else { throw SQLiteError.closed("connection") }
+        return try body(connection)
+    }
+
+    /// Runs `body` with the connection on the queue without waiting (used for the checkpointer, which
+    /// only ever runs on its queue).
     func submit(_ body: @escaping @Sendable (SQLiteConnection) -> Void) {
         queue.async { [self] in
             guard let connection, connection.isOpen else { return }
@@ -61,7 +77,8 @@ final class ConnectionWorker: @unchecked Sendable {
         }
     }
 
-    /// Installs `trigger` as the connection's WAL hook (called on `queue` after every commit).
+    /// Installs `trigger` as the connection's WAL hook (called after every commit, on the thread that
+    /// committed: the writer's queue or a `BlockingExecutor` thread holding the writer lock).
     func installWalHook(_ trigger: CheckpointTrigger) async throws {
         try await perform { [self] in
             guard let handle = connection?.handle else { throw SQLiteError.closed("connection") }
@@ -85,7 +102,8 @@ final class ConnectionWorker: @unchecked Sendable {
 /// checkpoints after the commit (cheap when the background checkpointer has kept up), which lets the
 /// next write transaction restart the WAL from the beginning.
 ///
-/// `@unchecked Sendable`: `lastRequestedPages` is touched only on the writer's queue (inside the hook).
+/// `@unchecked Sendable`: `lastRequestedPages` is touched only inside the hook, i.e. by the writer's
+/// current user, which holds the writer lock.
 final class CheckpointTrigger: @unchecked Sendable {
     private let thresholdPages: Int
     private let capPages: Int

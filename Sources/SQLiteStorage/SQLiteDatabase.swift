@@ -1,17 +1,27 @@
+import Storage
 import Synchronization
+
 /// A SQLite database in WAL mode with ONE writer connection and a pool of read-only connections.
 ///
-/// Writes run one at a time, in submission order, on the writer's own thread, so concurrent writers
-/// never meet `SQLITE_BUSY`. Reads run on any idle reader, each on its own thread; in WAL mode they see
-/// the last committed state and never wait for the writer. Every SQLite call happens on a dedicated
-/// dispatch queue, never on Swift's cooperative pool; callers just `await`.
+/// Writes run one at a time, in submission order (an ``AsyncFIFOLock`` guards the writer), so
+/// concurrent writers never meet `SQLITE_BUSY`. Reads run on any idle reader checked out of a
+/// mutex-guarded pool; in WAL mode they see the last committed state and never wait for the writer.
+/// A task waiting for the writer or a reader suspends; it never blocks a thread.
 ///
-/// Not an actor: a request goes straight from the caller's task to the connection's queue, with
-/// the reader pool guarded by a mutex, so each statement costs one thread hop, not two.
+/// Where the SQLite calls run depends on the caller: on a `BlockingExecutor` thread (the server runs
+/// every connection's task there, see `BlockingExecutor`) the body runs inline on that thread, with no
+/// thread switch; anywhere else (Swift's cooperative pool, which must never block) it runs on the
+/// connection's own dispatch queue and the caller awaits it. Either way the connection is used by
+/// the one task that checked it out or holds the writer lock.
+///
+/// Not an actor: a request goes straight from the caller's task to the connection, so each statement
+/// costs at most one thread hop (none on a `BlockingExecutor`).
 public final class SQLiteDatabase: Sendable {
     /// The configuration the database was opened with.
     public let configuration: SQLiteConfiguration
     private let writer: ConnectionWorker
+    /// Serializes every use of `writer` (writes, writer checkpoints, close), in request order.
+    private let writerLock = AsyncFIFOLock()
     private let checkpointer: ConnectionWorker?
 
     /// The reader pool: idle readers, tasks waiting for one, and whether the database is closed.
@@ -62,10 +72,16 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// Runs `body` on the writer connection, after every write submitted before it. `body` manages its
-    /// own transactions (see ``writeTransaction(_:)``); it must not keep the connection.
+    /// own transactions (see ``writeTransaction(_:)``); it must not keep the connection. It runs inline
+    /// when the caller is on a `BlockingExecutor` thread, else on the writer's queue.
     @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         guard !isClosed else { throw SQLiteError.closed("database") }
+        await writerLock.lock()
+        defer { writerLock.unlock() }
+        if BlockingExecutor.isCurrentThreadWorker {
+            return try BlockingExecutor.blocking { try writer.runInline(body) }
+        }
         return try await writer.run(body)
     }
 
@@ -76,12 +92,25 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// Runs `body` on an idle reader inside a read transaction (one consistent snapshot for all its
-    /// statements), waiting for a reader to become free if all are busy.
+    /// statements), waiting for a reader to become free if all are busy. It runs inline when the caller
+    /// is on a `BlockingExecutor` thread, else on the reader's queue.
     @discardableResult
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        let reader = try await checkoutReader()
+        let reader: ConnectionWorker
+        if let idle = try takeIdleReader() {
+            reader = idle
+        } else {
+            reader = try await waitForReader()
+        }
         do {
-            let result = try await reader.run { connection in try connection.transaction(.deferred) { try body(connection) } }
+            let result: T
+            if BlockingExecutor.isCurrentThreadWorker {
+                result = try BlockingExecutor.blocking {
+                    try reader.runInline { connection in try connection.transaction(.deferred) { try body(connection) } }
+                }
+            } else {
+                result = try await reader.run { connection in try connection.transaction(.deferred) { try body(connection) } }
+            }
             await checkinReader(reader)
             return result
         } catch {
@@ -94,10 +123,16 @@ public final class SQLiteDatabase: Sendable {
     @discardableResult
     public func checkpoint(_ mode: SQLiteConnection.CheckpointMode = .passive) async throws -> (walFrames: Int, checkpointed: Int) {
         guard !isClosed else { throw SQLiteError.closed("database") }
-        let worker = checkpointer ?? writer
-        let result = try await worker.run { connection in
+        let run: @Sendable (SQLiteConnection) throws -> [Int] = { connection in
             let (frames, done) = try connection.checkpoint(mode)
             return [frames, done]
+        }
+        let result: [Int]
+        if let checkpointer {
+            // The checkpointer only ever runs on its queue (the WAL hook submits there too).
+            result = try await checkpointer.run(run)
+        } else {
+            result = try await write(run)
         }
         return (result[0], result[1])
     }
@@ -121,10 +156,22 @@ public final class SQLiteDatabase: Sendable {
         for waiter in pending { waiter.resume(throwing: SQLiteError.closed("database")) }
         for reader in idle { await reader.close() }
         await checkpointer?.close()
+        // After every write already waiting for the writer; later ones find it closed.
+        await writerLock.lock()
         await writer.close()
+        writerLock.unlock()
     }
 
-    private func checkoutReader() async throws -> ConnectionWorker {
+    /// Takes an idle reader without suspending; nil when all are busy.
+    private func takeIdleReader() throws -> ConnectionWorker? {
+        try pool.withLock { state throws(SQLiteError) in
+            if state.isClosed { throw SQLiteError.closed("database") }
+            return state.idle.popLast()
+        }
+    }
+
+    /// Suspends until a reader is free (or the database closes).
+    private func waitForReader() async throws -> ConnectionWorker {
         try await withCheckedThrowingContinuation { continuation in
             let ready: Result<ConnectionWorker, any Error>? = pool.withLock { state in
                 if state.isClosed { return .failure(SQLiteError.closed("database")) }

@@ -16,15 +16,21 @@ public final class GridliteServer: Service, Sendable {
     private let dispatcher: CommandDispatcher
     private let hooks: ConnectionHooks
     private let counters: ServerCounters
+    private let executor: (any TaskExecutor)?
 
     /// The port actually bound (useful with port 0).
     public let boundPort: Int
 
     /// Binds the listening socket. Fails (e.g. port in use) before anything else starts.
     /// `makeContext` builds each command's context from the connection's facts.
+    ///
+    /// `executor`, when given, is every connection task's executor preference (SE-0417): the task, its
+    /// children and the default actors it calls run there instead of on the cooperative pool. Pass a
+    /// `BlockingExecutor` so storage calls may block their thread (run SQLite inline) with no hop.
     public static func bind(
         configuration: ServerConfiguration, dispatcher: CommandDispatcher, hooks: ConnectionHooks = ConnectionHooks(),
-        counters: ServerCounters, logger: Logger, makeContext: @escaping @Sendable (ConnectionInfo, Logger) -> CommandContext
+        counters: ServerCounters, executor: (any TaskExecutor)? = nil, logger: Logger,
+        makeContext: @escaping @Sendable (ConnectionInfo, Logger) -> CommandContext
     ) async throws -> GridliteServer {
         let maxSize = configuration.maxMessageSize
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -41,13 +47,15 @@ public final class GridliteServer: Service, Sendable {
             }
         let port = channel.channel.localAddress?.port ?? configuration.port
         return GridliteServer(channel: channel, configuration: configuration, logger: logger,
-                              makeContext: makeContext, dispatcher: dispatcher, hooks: hooks, counters: counters, boundPort: port)
+                              makeContext: makeContext, dispatcher: dispatcher, hooks: hooks, counters: counters,
+                              executor: executor, boundPort: port)
     }
 
     private init(
         channel: NIOAsyncChannel<NIOAsyncChannel<WireFrame, ByteBuffer>, Never>, configuration: ServerConfiguration,
         logger: Logger, makeContext: @escaping @Sendable (ConnectionInfo, Logger) -> CommandContext,
-        dispatcher: CommandDispatcher, hooks: ConnectionHooks, counters: ServerCounters, boundPort: Int
+        dispatcher: CommandDispatcher, hooks: ConnectionHooks, counters: ServerCounters,
+        executor: (any TaskExecutor)?, boundPort: Int
     ) {
         self.channel = channel
         self.configuration = configuration
@@ -56,10 +64,12 @@ public final class GridliteServer: Service, Sendable {
         self.dispatcher = dispatcher
         self.hooks = hooks
         self.counters = counters
+        self.executor = executor
         self.boundPort = boundPort
     }
 
     /// Accepts connections until graceful shutdown, then waits for every connection to finish.
+    /// Each connection's task prefers the executor given to ``bind(configuration:dispatcher:hooks:counters:executor:logger:makeContext:)``.
     public func run() async throws {
         let serverChannel = channel.channel
         logger.info("listening on \(configuration.host):\(boundPort)")
@@ -67,7 +77,7 @@ public final class GridliteServer: Service, Sendable {
             try await withThrowingDiscardingTaskGroup { group in
                 try await channel.executeThenClose { inbound in
                     for try await connection in inbound {
-                        group.addTask {
+                        group.addTask(executorPreference: self.executor) {
                             await Connection(
                                 channel: connection, dispatcher: self.dispatcher, hooks: self.hooks,
                                 counters: self.counters, logger: self.logger, makeContext: self.makeContext

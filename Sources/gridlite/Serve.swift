@@ -6,6 +6,7 @@ import Logging
 import Server
 import SQLiteStorage
 import ServiceLifecycle
+import Storage
 
 /// `gridlite serve`: runs the daemon until SIGINT or SIGTERM.
 struct Serve: AsyncParsableCommand {
@@ -51,13 +52,15 @@ struct Serve: AsyncParsableCommand {
         let environment = ServerEnvironment(
             gridliteVersion: Gridlite.version, argv: CommandLine.arguments, parsedOptions: parsedOptions(dataURL),
             storageEngineName: "sqlite", counters: counters)
+        // Connection tasks run on these threads, so SQLite calls run inline there (see BlockingExecutor).
+        let executor = BlockingExecutor(maximumThreadCount: 64)
         let server: GridliteServer
         do {
             server = try await GridliteServer.bind(
                 configuration: ServerConfiguration(host: host, port: port),
                 dispatcher: CommandDispatcher(),
                 hooks: ConnectionHooks(onClose: { id in await cursors.closeAll(connectionId: id) }),
-                counters: counters, logger: logger
+                counters: counters, executor: executor, logger: logger
             ) { connection, connectionLogger in
                 CommandContext(environment: environment, connection: connection, logger: connectionLogger,
                                storage: storage, cursors: cursors)
@@ -77,6 +80,7 @@ struct Serve: AsyncParsableCommand {
                 logger: logger))
         try await group.run()
         await storage.close()
+        executor.shutdown()
     }
 
     /// The options as `getCmdLineOpts.parsed` reports them, shaped like mongod's.
