@@ -19,7 +19,7 @@ import Testing
             let writer = try await db.write { c in
                 try [c.pragma("journal_mode"), c.pragma("synchronous"), c.pragma("page_size"), c.pragma("temp_store")]
             }
-            #expect(writer == [.text("wal"), .integer(1), .integer(65536), .integer(2)])
+            #expect(writer == [.text("wal"), .integer(1), .integer(4096), .integer(2)])
             let reader = try await db.read { c in try [c.pragma("journal_mode"), c.pragma("mmap_size")] }
             #expect(reader == [.text("wal"), .integer(0)])
         }
