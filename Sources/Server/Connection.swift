@@ -3,6 +3,7 @@ import Commands
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import Wire
 
 /// One client connection: reads frames in order, runs each command, writes its reply.
@@ -111,7 +112,14 @@ struct Connection {
     }
 
     /// Reply request ids only need to be distinct per connection; drivers match on `responseTo`.
-    private func nextReplyID() -> Int32 { Int32.random(in: 1...Int32.max) }
+    /// A shared counter (a random number cost a `getrandom` system call per reply).
+    private func nextReplyID() -> Int32 {
+        let next = Connection.replyIDs.wrappingAdd(1, ordering: .relaxed).newValue & Int32.max
+        return next == 0 ? 1 : next
+    }
+
+    /// The last reply request id handed out.
+    private static let replyIDs = Atomic<Int32>(0)
 
     static func describe(_ address: SocketAddress?) -> String {
         guard let address else { return "" }
