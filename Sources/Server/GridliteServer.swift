@@ -41,7 +41,7 @@ public final class GridliteServer: Service, Sendable {
             .bind(host: configuration.host, port: configuration.port) { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(WireFrameDecoder(maxMessageLength: maxSize)))
+                        WireFrameHandler(maxMessageLength: maxSize))
                     return try NIOAsyncChannel<WireFrame, ByteBuffer>(wrappingChannelSynchronously: child)
                 }
             }

@@ -2,7 +2,8 @@ import NIOCore
 
 /// Splits a byte stream into ``WireFrame``s.
 ///
-/// Use it as `ByteToMessageHandler(WireFrameDecoder())`. The declared messageLength is never
+/// The server uses it through ``WireFrameAssembler`` / ``WireFrameHandler``; it also works as
+/// `ByteToMessageHandler(WireFrameDecoder())`. The declared messageLength is never
 /// trusted: as soon as its four bytes have arrived it is checked against 16 and
 /// ``maxMessageLength``, and a bad value throws ``WireProtocolError`` before any body byte is
 /// awaited or buffered. Incomplete frames wait for more bytes.
@@ -21,8 +22,9 @@ public struct WireFrameDecoder: NIOSingleStepByteToMessageDecoder {
         self.maxMessageLength = maxMessageLength
     }
 
-    /// Returns the next complete frame, or nil if more bytes are needed.
-    public mutating func decode(buffer: inout ByteBuffer) throws -> WireFrame? {
+    /// The messageLength declared by the frame starting at `buffer`'s reader index, checked against
+    /// 16 and ``maxMessageLength``; nil while fewer than four bytes are there.
+    public func declaredLength(_ buffer: ByteBuffer) throws(WireProtocolError) -> Int? {
         guard let declared = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: Int32.self) else {
             return nil
         }
@@ -39,6 +41,12 @@ public struct WireFrameDecoder: NIOSingleStepByteToMessageDecoder {
                 "message length \(length) exceeds the maximum of \(maxMessageLength) bytes"
             )
         }
+        return length
+    }
+
+    /// Returns the next complete frame, or nil if more bytes are needed.
+    public mutating func decode(buffer: inout ByteBuffer) throws -> WireFrame? {
+        guard let length = try declaredLength(buffer) else { return nil }
         guard buffer.readableBytes >= length, var message = buffer.readSlice(length: length) else {
             // A valid length is known: make room for the whole frame once, instead of letting the
             // buffer double (and copy) its way up to a 48 MB insert.

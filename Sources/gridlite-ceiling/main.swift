@@ -35,7 +35,7 @@ let channel = try ServerBootstrap(group: group)
     .childChannelInitializer { child in
         child.eventLoop.makeCompletedFuture {
             let id = connectionIds.add(1, ordering: .relaxed).newValue
-            try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(WireFrameDecoder()))
+            try child.pipeline.syncOperations.addHandler(WireFrameHandler())
             try child.pipeline.syncOperations.addHandler(CeilingHandler(commands: commands, connectionId: id))
         }
     }

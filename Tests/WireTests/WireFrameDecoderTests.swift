@@ -135,3 +135,89 @@ import Wire
         #expect(OpCode.msg.description == "OP_MSG")
     }
 }
+
+/// The assembler the server uses instead of `ByteToMessageHandler`: same frames for any split of the
+/// stream, the same errors, and large-frame buffers reused once the previous frame was dropped.
+@Suite struct WireFrameAssemblerTests {
+    func assemble(_ chunks: [ArraySlice<UInt8>], maxMessageLength: Int = WireFrameDecoder.defaultMaxMessageLength) throws -> [WireFrame] {
+        var assembler = WireFrameAssembler(maxMessageLength: maxMessageLength)
+        var frames: [WireFrame] = []
+        for chunk in chunks {
+            try assembler.feed(ByteBuffer(bytes: chunk), allocator: ByteBufferAllocator()) { frames.append($0) }
+        }
+        return frames
+    }
+
+    @Test func matchesTheDecoderForEverySplitOfTwoMessages() throws {
+        let stream = Fixtures.libmongocIsMaster + Fixtures.insertWithSequence + Fixtures.pymongoHello
+        let expected = try decodeChunks([stream[...]])
+        #expect(expected.count == 3)
+        for split in 0...stream.count {
+            #expect(try assemble([stream[..<split], stream[split...]]) == expected, "split at \(split)")
+        }
+        for a in stride(from: 0, through: stream.count, by: 13) {
+            for b in stride(from: a, through: stream.count, by: 17) {
+                #expect(try assemble([stream[..<a], stream[a..<b], stream[b...]]) == expected, "split at \(a), \(b)")
+            }
+        }
+        #expect(try assemble(stream.indices.map { stream[$0...$0] }) == expected)
+    }
+
+    @Test func rejectsBadLengthsFromTheFirstFourBytes() throws {
+        #expect(throws: WireProtocolError.self) { try assemble([[15, 0, 0, 0]]) }
+        #expect(throws: WireProtocolError.self) { try assemble([[0xFF, 0xFF, 0xFF, 0x7F]]) }
+        #expect(throws: WireProtocolError.self) { try assemble([[0, 0], [0, 0x80]]) }
+        #expect(throws: WireProtocolError.self) { try assemble([[0x10, 0x27, 0, 0]], maxMessageLength: 9_999) }
+        // A bad second frame after a good one.
+        let good = Fixtures.pymongoHello
+        #expect(throws: WireProtocolError.self) { try assemble([good[...] + [3, 0, 0, 0]]) }
+    }
+
+    /// A large frame with a recognisable body; `length` includes the 16-byte header.
+    func largeFrame(_ length: Int, fill: UInt8) -> [UInt8] {
+        var bytes = withUnsafeBytes(of: Int32(length).littleEndian, Array.init)
+        bytes += [1, 0, 0, 0, 0, 0, 0, 0, 0xDD, 0x07, 0, 0]  // requestID 1, responseTo 0, OP_MSG
+        bytes += [UInt8](repeating: fill, count: length - 16)
+        return bytes
+    }
+
+    func baseAddress(_ buffer: ByteBuffer) -> UInt {
+        buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+    }
+
+    @Test func largeFrameBuffersAreReusedOnceReleased() throws {
+        var assembler = WireFrameAssembler()
+        let size = 3 << 20
+        var addresses: [UInt] = []
+        for round in 0..<3 {
+            let bytes = largeFrame(size, fill: UInt8(round))
+            var got: [WireFrame] = []
+            // Arrives in 64 KiB reads, as from a socket.
+            for start in stride(from: 0, to: bytes.count, by: 65536) {
+                try assembler.feed(ByteBuffer(bytes: bytes[start..<min(start + 65536, bytes.count)]), allocator: ByteBufferAllocator()) {
+                    got.append($0)
+                }
+            }
+            #expect(got.count == 1)
+            #expect(got.first?.body.readableBytesView.elementsEqual(bytes[16...]) == true)
+            addresses.append(got.first.map { baseAddress($0.body) } ?? 0)
+            // The frame is dropped here (as the server does after parsing).
+        }
+        #expect(addresses[1] == addresses[0])
+        #expect(addresses[2] == addresses[0])
+        // A frame still held is never overwritten: the next one gets new storage.
+        let held = largeFrame(size, fill: 7)
+        var kept: [WireFrame] = []
+        for start in stride(from: 0, to: held.count, by: 65536) {
+            try assembler.feed(ByteBuffer(bytes: held[start..<min(start + 65536, held.count)]), allocator: ByteBufferAllocator()) { kept.append($0) }
+        }
+        let next = largeFrame(size, fill: 8)
+        var fresh: [WireFrame] = []
+        for start in stride(from: 0, to: next.count, by: 65536) {
+            try assembler.feed(ByteBuffer(bytes: next[start..<min(start + 65536, next.count)]), allocator: ByteBufferAllocator()) { fresh.append($0) }
+        }
+        #expect(kept.first?.body.readableBytesView.elementsEqual(held[16...]) == true)
+        #expect(fresh.first?.body.readableBytesView.elementsEqual(next[16...]) == true)
+        #expect(kept.first.map { baseAddress($0.body) } != fresh.first.map { baseAddress($0.body) })
+    }
+}
