@@ -31,7 +31,12 @@ final class BlobStore: Sendable {
     private struct Active {
         var file: SegmentFile
         var size: Int64
+        /// How far disk blocks are reserved (see ``SegmentFile/preallocate(from:length:)``).
+        var reserved: Int64 = 0
     }
+
+    /// How much is reserved ahead of the active segment's end at a time.
+    static let reserveStep: Int64 = 32 << 20
 
     /// What the writer's current transaction did, so it can be committed or undone.
     private struct Transaction {
@@ -106,6 +111,8 @@ final class BlobStore: Sendable {
         var target = state.withLock { $0.active }
         if let current = target, current.size > 0, current.size + length > configuration.segmentBytes {
             _ = try c.execute("UPDATE gl_segments SET sealed_size = ? WHERE id = ?", [.integer(current.size), .integer(current.file.id)])
+            // Give back blocks reserved past the sealed end.
+            try current.file.truncate(to: current.size)
             target = nil
             state.withLock { $0.active = nil }
         }
@@ -121,6 +128,12 @@ final class BlobStore: Sendable {
             }
         }
         guard var active = target else { throw BlobStoreError("no active segment") }
+        if active.size + length > active.reserved {
+            let step = max(Self.reserveStep, length)
+            let end = min(max(active.size + length, active.reserved + step), max(configuration.segmentBytes, active.size + length))
+            active.file.preallocate(from: active.reserved, length: end - active.reserved)
+            active.reserved = end
+        }
         try active.file.write(bytes, at: active.size)
         let ref = BlobRef(segment: active.file.id, offset: active.size, length: bytes.count)
         active.size += length
