@@ -168,24 +168,26 @@ public final class SQLiteConnection {
             savepointDepth += 1
             let name = "gridlite_sp\(savepointDepth)"
             defer { savepointDepth -= 1 }
-            try exec("SAVEPOINT \(name)")
+            try execute("SAVEPOINT \(name)")
             do {
                 let result = try body()
-                try exec("RELEASE \(name)")
+                try execute("RELEASE \(name)")
                 return result
             } catch {
-                try? exec("ROLLBACK TO \(name)")
-                try? exec("RELEASE \(name)")
+                _ = try? execute("ROLLBACK TO \(name)")
+                _ = try? execute("RELEASE \(name)")
                 throw error
             }
         }
-        try exec("BEGIN \(kind.rawValue)")
+        // BEGIN and COMMIT go through the statement cache: sqlite3_exec would compile them anew for
+        // every transaction (measured: 4 % of the daemon's CPU in a find_one loop).
+        try execute("BEGIN \(kind.rawValue)")
         do {
             let result = try body()
-            try exec("COMMIT")
+            try execute("COMMIT")
             return result
         } catch {
-            if !isAutocommit { try? exec("ROLLBACK") }
+            if !isAutocommit { _ = try? execute("ROLLBACK") }
             throw error
         }
     }
