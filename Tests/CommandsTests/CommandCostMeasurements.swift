@@ -1,0 +1,50 @@
+import BSON
+import Foundation
+import Storage
+import Testing
+
+@testable import Commands
+
+/// What one command costs inside the daemon, without a socket: the dispatcher, the handler and
+/// SQLite, on a `BlockingExecutor` thread as in the server. Not a test (no timing is asserted):
+/// `GRIDLITE_MEASURE=1 swift test -c release --filter CommandCostMeasurements` prints the figures
+/// quoted in docs/performance.md.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["GRIDLITE_MEASURE"] == "1"))
+struct CommandCostMeasurements {
+    func perCall(_ n: Int, _ body: (Int) async throws -> Void) async throws -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        for i in 0..<n { try await body(i) }
+        let elapsed = clock.now - start
+        return Double(elapsed.components.attoseconds) / 1e12 / Double(n) + Double(elapsed.components.seconds) * 1e6 / Double(n)
+    }
+
+    @Test func smallCommands() async throws {
+        let executor = BlockingExecutor()
+        try await withTaskExecutorPreference(executor) {
+            let context = try await makeTestContext()
+            let db = "measure\(UInt32.random(in: 0...UInt32.max))"
+            let docs: [BSONValue] = (0..<1000).map { .document(["_id": .int32(Int32($0)), "filename": .string("f\($0)"), "length": .int32(10)]) }
+            _ = try await run(["insert": "f", "documents": .array(docs)], db: db, context: context)
+            _ = try await run(["ping": 1], db: db, context: context)
+            let ping = try await perCall(5000) { _ in _ = try await run(["ping": 1], db: db, context: context) }
+            let find = try await perCall(5000) { i in
+                _ = try await run(["find": "f", "filter": .document(["_id": .int32(Int32(i % 1000))]), "limit": 1, "singleBatch": true], db: db, context: context)
+            }
+            let findEmpty = try await perCall(5000) { _ in
+                _ = try await run(["find": "f", "filter": .document([:]), "projection": .document(["_id": 1]), "limit": 1, "singleBatch": true], db: db, context: context)
+            }
+            let insert = try await perCall(5000) { i in
+                _ = try await run(["insert": "g", "documents": [.document(["_id": .int32(Int32(i)), "x": .int32(1)])]], db: db, context: context)
+            }
+            var chunk = BSONDocument()
+            chunk.appendBinary("data", subtype: 0, payload: [UInt8](repeating: 7, count: 10240))
+            let insertChunk = try await perCall(3000) { i in
+                var doc: BSONDocument = ["_id": .int32(Int32(i)), "files_id": .int32(Int32(i)), "n": .int32(0)]
+                if let data = chunk["data"] { doc.append("data", data) }
+                _ = try await run(["insert": "fs.chunks", "documents": [.document(doc)]], db: db, context: context)
+            }
+            print("MEASURE µs per call (dispatcher + handler + storage, no socket): ping \(ping), find_one by _id \(find), find {} limit 1 \(findEmpty), insert tiny \(insert), insert 10 KiB chunk \(insertChunk)")
+        }
+    }
+}
