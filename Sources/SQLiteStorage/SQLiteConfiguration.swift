@@ -31,6 +31,11 @@ public struct SQLiteConfiguration: Sendable {
     /// WAL size in pages past which the writer checkpoints after a commit; 0 disables it. Without the
     /// background checkpointer this is `PRAGMA wal_autocheckpoint`; with it, a hard cap on WAL growth.
     public var walAutoCheckpointPages: Int = 2048
+    /// With the background checkpointer: the cap on WAL growth in bytes (converted to pages with the
+    /// file's actual page size), overriding ``walAutoCheckpointPages`` for the cap. 2048 pages meant
+    /// 128 MiB at the former 64 KiB pages but only 8 MiB at 4 KiB, which made the writer checkpoint
+    /// (and fsync) itself every few hundred small commits; nil uses ``walAutoCheckpointPages``.
+    public var walCapBytes: Int? = 128 << 20
     /// Run `PRAGMA wal_checkpoint(PASSIVE)` on a separate connection and thread once the WAL holds this
     /// many bytes more than at the last request; nil disables the background checkpointer.
     public var backgroundCheckpointBytes: Int? = 32 << 20

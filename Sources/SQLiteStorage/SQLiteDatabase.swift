@@ -51,7 +51,9 @@ public final class SQLiteDatabase: Sendable {
                 return Int(size)
             }
             try await writer.installWalHook(CheckpointTrigger(
-                thresholdPages: bytes / pageSize, capPages: configuration.walAutoCheckpointPages, checkpointer: worker))
+                thresholdPages: bytes / pageSize,
+                capPages: configuration.walCapBytes.map { $0 / pageSize } ?? configuration.walAutoCheckpointPages,
+                checkpointer: worker))
             checkpointer = worker
         }
         var readers: [ConnectionWorker] = []

@@ -250,15 +250,15 @@ struct GridFSLayoutMeasurements {
     @Test func synchronousAndCheckpoints() async throws {
         let variants: [(String, @Sendable (inout SQLiteConfiguration) -> Void)] = [
             ("FULL, bg-checkpoint 16 MiB, cap 1024 pages", {
-                $0.synchronous = .full; $0.backgroundCheckpointBytes = 16 << 20; $0.walAutoCheckpointPages = 1024 }),
-            ("NORMAL, autocheckpoint 256 pages", { $0.walAutoCheckpointPages = 256; $0.backgroundCheckpointBytes = nil }),
-            ("NORMAL, autocheckpoint 1024 pages", { $0.walAutoCheckpointPages = 1024; $0.backgroundCheckpointBytes = nil }),
-            ("NORMAL, no checkpoint until end", { $0.walAutoCheckpointPages = 0; $0.backgroundCheckpointBytes = nil }),
-            ("NORMAL, bg-checkpoint 16 MiB, no cap", { $0.backgroundCheckpointBytes = 16 << 20; $0.walAutoCheckpointPages = 0 }),
+                $0.synchronous = .full; $0.backgroundCheckpointBytes = 16 << 20; $0.walCapBytes = nil; $0.walAutoCheckpointPages = 1024 }),
+            ("NORMAL, autocheckpoint 256 pages", { $0.walCapBytes = nil; $0.walAutoCheckpointPages = 256; $0.backgroundCheckpointBytes = nil }),
+            ("NORMAL, autocheckpoint 1024 pages", { $0.walCapBytes = nil; $0.walAutoCheckpointPages = 1024; $0.backgroundCheckpointBytes = nil }),
+            ("NORMAL, no checkpoint until end", { $0.walCapBytes = nil; $0.walAutoCheckpointPages = 0; $0.backgroundCheckpointBytes = nil }),
+            ("NORMAL, bg-checkpoint 16 MiB, no cap", { $0.backgroundCheckpointBytes = 16 << 20; $0.walCapBytes = nil; $0.walAutoCheckpointPages = 0 }),
             ("NORMAL, bg-checkpoint 16 MiB, cap 1024 pages", {
-                $0.backgroundCheckpointBytes = 16 << 20; $0.walAutoCheckpointPages = 1024 }),
+                $0.backgroundCheckpointBytes = 16 << 20; $0.walCapBytes = nil; $0.walAutoCheckpointPages = 1024 }),
             ("NORMAL, bg-checkpoint 32 MiB, cap 2048 pages", {
-                $0.backgroundCheckpointBytes = 32 << 20; $0.walAutoCheckpointPages = 2048 }),
+                $0.backgroundCheckpointBytes = 32 << 20; $0.walCapBytes = nil; $0.walAutoCheckpointPages = 2048 }),
         ]
         for (label, tweak) in variants {
             try await Self.largeFile("page 64K, " + label, Self.rowidSplit, tweak)
