@@ -87,6 +87,7 @@ final class ConnectionWorker: @unchecked Sendable {
                 guard let context else { return SQLITE_OK }
                 let trigger = Unmanaged<CheckpointTrigger>.fromOpaque(context).takeUnretainedValue()
                 if trigger.walDidCommit(pages: Int(pages)) {
+                    trigger.beforeCheckpoint?()
                     // The WAL passed the hard cap: checkpoint here, on the writer, like wal_autocheckpoint.
                     sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
                 }
@@ -111,10 +112,14 @@ final class CheckpointTrigger: @unchecked Sendable {
     private var lastRequestedPages = 0
 
     /// `capPages` 0 means no cap.
-    init(thresholdPages: Int, capPages: Int, checkpointer: ConnectionWorker) {
+    /// Runs before every checkpoint this trigger causes, on the checkpointing thread.
+    let beforeCheckpoint: (@Sendable () -> Void)?
+
+    init(thresholdPages: Int, capPages: Int, checkpointer: ConnectionWorker, beforeCheckpoint: (@Sendable () -> Void)? = nil) {
         self.thresholdPages = max(1, thresholdPages)
         self.capPages = capPages
         self.checkpointer = checkpointer
+        self.beforeCheckpoint = beforeCheckpoint
     }
 
     /// Called by SQLite on the writer's thread after a commit; `pages` is the WAL's size in pages.
@@ -126,7 +131,11 @@ final class CheckpointTrigger: @unchecked Sendable {
         if capPages > 0 && pages >= capPages { return true }
         if pages - lastRequestedPages >= thresholdPages {
             lastRequestedPages = pages
-            checkpointer.submit { connection in _ = try? connection.checkpoint(.passive) }
+            let before = beforeCheckpoint
+            checkpointer.submit { connection in
+                before?()
+                _ = try? connection.checkpoint(.passive)
+            }
         }
         return false
     }

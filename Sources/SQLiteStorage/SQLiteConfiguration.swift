@@ -36,6 +36,10 @@ public struct SQLiteConfiguration: Sendable {
     /// 128 MiB at the former 64 KiB pages but only 8 MiB at 4 KiB, which made the writer checkpoint
     /// (and fsync) itself every few hundred small commits; nil uses ``walAutoCheckpointPages``.
     public var walCapBytes: Int? = 128 << 20
+    /// Called on the checkpointing thread before each checkpoint the WAL hook starts (the storage
+    /// engine flushes its segment files there, so the database file never points at payload bytes
+    /// that are not on disk yet).
+    public var beforeCheckpoint: (@Sendable () -> Void)?
     /// Run `PRAGMA wal_checkpoint(PASSIVE)` on a separate connection and thread once the WAL holds this
     /// many bytes more than at the last request; nil disables the background checkpointer.
     public var backgroundCheckpointBytes: Int? = 32 << 20

@@ -53,7 +53,7 @@ public final class SQLiteDatabase: Sendable {
             try await writer.installWalHook(CheckpointTrigger(
                 thresholdPages: bytes / pageSize,
                 capPages: configuration.walCapBytes.map { $0 / pageSize } ?? configuration.walAutoCheckpointPages,
-                checkpointer: worker))
+                checkpointer: worker, beforeCheckpoint: configuration.beforeCheckpoint))
             checkpointer = worker
         }
         var readers: [ConnectionWorker] = []

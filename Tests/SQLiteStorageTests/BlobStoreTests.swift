@@ -229,4 +229,20 @@ import Testing
         #expect(segmentFiles(dir).isEmpty)
         await engine.close()
     }
+
+    @Test func fullSynchronousFlushesSegmentsAtCommit() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let engine = try await SQLiteStorageEngine.open(directory: dir.url.path, logger: Logger(label: "test")) {
+            $0.synchronous = .full
+        }
+        #expect(engine.blobs.configuration.syncOnCommit)
+        let docs = (0..<4).map { chunk(1, n: $0, size: 20000) }
+        #expect(try await engine.insert(docs, into: chunks, ordered: true).inserted == 4)
+        #expect(try await all(engine, chunks).map(\.bytes) == docs.map(\.bytes))
+        // Checkpoints flush what was appended since the last one.
+        engine.blobs.syncDirty()
+        _ = try await engine.db.checkpoint(.passive)
+        await engine.close()
+    }
 }

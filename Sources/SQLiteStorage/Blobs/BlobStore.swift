@@ -21,6 +21,9 @@ final class BlobStore: Sendable {
         var segmentBytes: Int64 = 256 << 20
         /// Payloads shorter than this stay inside the row (a syscall costs more than they do).
         var minimumBytes = 1024
+        /// `fdatasync` the segments a transaction appended to before its COMMIT (with
+        /// `synchronous = FULL`, so payloads are as durable as the rows).
+        var syncOnCommit = false
     }
 
     /// The directory of the segment files.
@@ -51,6 +54,8 @@ final class BlobStore: Sendable {
         var files: [Int64: SegmentFile] = [:]
         var active: Active?
         var transaction = Transaction()
+        /// Segments appended to since the last ``syncDirty()``.
+        var dirty: Set<Int64> = []
         var generation: UInt64 = 0
         var readers: [UInt64: Int] = [:]
         var retired: [(id: Int64, generation: UInt64)] = []
@@ -140,6 +145,7 @@ final class BlobStore: Sendable {
         state.withLock { s in
             s.active = active
             s.transaction.appended.append(ref)
+            s.dirty.insert(ref.segment)
         }
         return ref
     }
@@ -176,6 +182,12 @@ final class BlobStore: Sendable {
     /// Writes the transaction's dead bytes into `gl_segments`, dropping the rows of segments that
     /// became entirely dead. Call inside the transaction, just before COMMIT.
     func prepareCommit(_ c: SQLiteConnection) throws {
+        if configuration.syncOnCommit {
+            let touched = state.withLock { s in Set(s.transaction.appended.map(\.segment)).compactMap { s.files[$0] } }
+            for file in touched {
+                guard file.syncChecked() else { throw BlobStoreError("cannot flush segment \(file.path): \(errnoText())") }
+            }
+        }
         let (dead, active) = state.withLock { ($0.transaction.dead, $0.active) }
         guard !dead.isEmpty else { return }
         var retire: [Int64] = []
@@ -252,6 +264,17 @@ final class BlobStore: Sendable {
             throw BlobStoreError("segment \(ref.segment) does not exist")
         }
         try file.read(into: buffer, at: ref.offset)
+    }
+
+    /// Flushes the segments appended to since the last call (before a checkpoint copies rows that
+    /// point into them into the database file).
+    func syncDirty() {
+        let files = state.withLock { s in
+            let files = s.dirty.compactMap { s.files[$0] }
+            s.dirty.removeAll()
+            return files
+        }
+        for file in files { file.sync() }
     }
 
     /// Flushes every open segment to stable storage (at shutdown).

@@ -94,6 +94,11 @@ final class SegmentFile: Sendable {
     func sync() {
         _ = fdatasync(fd)
     }
+
+    /// Like ``sync()``; false when `fdatasync` failed (errno says why).
+    func syncChecked() -> Bool {
+        fdatasync(fd) == 0
+    }
 }
 
 /// `strerror(errno)` as a string.

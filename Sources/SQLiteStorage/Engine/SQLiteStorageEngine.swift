@@ -38,8 +38,16 @@ public final class SQLiteStorageEngine: StorageEngine {
     ) async throws -> SQLiteStorageEngine {
         var configuration = SQLiteConfiguration(path: (directory as NSString).appendingPathComponent(fileName))
         configure(&configuration)
+        var blobConfiguration = blobConfiguration
+        if configuration.synchronous == .full { blobConfiguration.syncOnCommit = true }
         let blobs = try BlobStore(
             directory: (directory as NSString).appendingPathComponent(blobDirectoryName), configuration: blobConfiguration)
+        // Segment bytes reach the disk before a checkpoint puts rows pointing at them in the database.
+        let earlier = configuration.beforeCheckpoint
+        configuration.beforeCheckpoint = {
+            blobs.syncDirty()
+            earlier?()
+        }
         let db = try await SQLiteDatabase(configuration: configuration)
         let engine = SQLiteStorageEngine(db: db, blobs: blobs, logger: logger)
         let catalog = engine.catalog
