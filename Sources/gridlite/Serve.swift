@@ -73,8 +73,8 @@ struct Serve: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
-                    .init(service: server), .init(service: CursorReaper(cursors: cursors, logger: logger)),
-                    .init(service: MaintenanceService(storage: storage, logger: logger)),
+                    .init(service: server), .init(service: CursorReaper.service(cursors: cursors, logger: logger)),
+                    .init(service: MaintenanceService.service(storage: storage, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

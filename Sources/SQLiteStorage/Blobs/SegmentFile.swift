@@ -39,28 +39,32 @@ final class SegmentFile: Sendable {
 
     /// Writes all of `bytes` at `offset`.
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw BlobStoreError("cannot write segment \(path): \(errnoText())")
-            }
-            done += n
+        guard let base = bytes.baseAddress else { return }
+        try transfer(bytes.count, at: offset, verb: "write") { done, position in
+            pwrite(fd, base + done, bytes.count - done, position)
         }
     }
 
     /// Fills `buffer` from `offset`; a file shorter than that is an error.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws {
+        guard let base = buffer.baseAddress else { return }
+        try transfer(buffer.count, at: offset, verb: "read") { done, position in
+            pread(fd, base + done, buffer.count - done, position)
+        }
+    }
+
+    /// Repeats `io(bytesDone, filePosition)` (a `pread`/`pwrite`) until `count` bytes moved, retrying
+    /// after EINTR; an error or a premature end of file throws.
+    private func transfer(_ count: Int, at offset: Int64, verb: String, _ io: (Int, off_t) -> Int) throws {
         var done = 0
-        while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+        while done < count {
+            let n = io(done, off_t(offset) + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw BlobStoreError("cannot read segment \(path): \(errnoText())")
+                throw BlobStoreError("cannot \(verb) segment \(path): \(errnoText())")
             }
             if n == 0 {
-                throw BlobStoreError("segment \(path) ends at \(offset + Int64(done)), \(buffer.count - done) bytes short")
+                throw BlobStoreError("segment \(path) ends at \(offset + Int64(done)), \(count - done) bytes short")
             }
             done += n
         }
