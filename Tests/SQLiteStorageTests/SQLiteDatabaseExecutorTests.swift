@@ -72,12 +72,16 @@ import Testing
             let started = AsyncStream.makeStream(of: Void.self)
             try await withTaskExecutorPreference(executor) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
+                    let readsDone = DispatchSemaphore(value: 0)
+                    let released = Flag()
                     group.addTask {
-                        try await db.writeTransaction { c in
+                        // Holds the write transaction until the reads below are done (or 30 s).
+                        let ok = try await db.writeTransaction { c -> Bool in
                             try c.execute("INSERT INTO t VALUES (1, 1)")
                             started.continuation.yield()
-                            usleep(1_000_000)
+                            return readsDone.wait(timeout: .now() + 30) == .success
                         }
+                        released.value.withLock { $0 = ok }
                     }
                     for await _ in started.stream { break }
                     for i in 0..<5 {
@@ -85,8 +89,6 @@ import Testing
                             _ = try await db.writeTransaction { c in try c.execute("INSERT INTO t VALUES (2, ?)", [.integer(Int64(i))]) }
                         }
                     }
-                    let clock = ContinuousClock()
-                    let start = clock.now
                     for _ in 0..<20 {
                         let rows = try await db.read { c in
                             #expect(BlockingExecutor.isCurrentThreadWorker)
@@ -94,9 +96,9 @@ import Testing
                         }
                         #expect(rows == [[.integer(1)]])
                     }
-                    let elapsed = clock.now - start
-                    #expect(elapsed < .milliseconds(500), "reads took \(elapsed)")
+                    readsDone.signal()
                     try await group.waitForAll()
+                    #expect(released.value.withLock { $0 }, "the reads waited for the write transaction")
                 }
             }
             #expect(try await db.read { try $0.query("SELECT count(*) FROM t") } == [[.integer(7)]])
@@ -161,4 +163,9 @@ import Testing
             try await withTaskExecutorPreference(executor) { try await db.write { _ in 1 } }
         }
     }
+}
+
+/// A shared, mutex-guarded Boolean (a `Mutex` alone cannot be captured by task closures).
+final class Flag: Sendable {
+    let value = Mutex(false)
 }

@@ -70,21 +70,22 @@ import Testing
         try await withDatabase { db in
             try await db.writeTransaction { try $0.execute("INSERT INTO t VALUES (0, 0)") }
             let started = AsyncStream.makeStream(of: Void.self)
+            let readDone = DispatchSemaphore(value: 0)
+            // The write transaction stays open until the read has finished (or 30 s passed): if reads
+            // waited for the writer, the read could only finish after the timeout, and the writer
+            // would report that it was never released.
             let writing = Task {
-                try await db.writeTransaction { c in
+                try await db.writeTransaction { c -> Bool in
                     try c.execute("INSERT INTO t VALUES (1, 1)")
                     started.continuation.yield()
-                    Thread.sleep(forTimeInterval: 2)
+                    return readDone.wait(timeout: .now() + 30) == .success
                 }
             }
             for await _ in started.stream { break }
-            let clock = ContinuousClock()
-            let start = clock.now
             let rows = try await db.read { try $0.query("SELECT count(*) FROM t") }
-            let elapsed = clock.now - start
+            readDone.signal()
             #expect(rows == [[.integer(1)]])
-            #expect(elapsed < .milliseconds(100), "read took \(elapsed)")
-            try await writing.value
+            #expect(try await writing.value, "the read waited for the write transaction")
         }
     }
 
