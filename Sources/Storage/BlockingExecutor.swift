@@ -250,7 +250,20 @@ private func blockingExecutorThreadMain(_ raw: UnsafeMutableRawPointer?) -> Unsa
 private func runBlockingExecutorThread(_ raw: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
     let context = Unmanaged<ThreadContext>.fromOpaque(raw).takeRetainedValue()
     pthread_setspecific(workerThreadKey, raw)
+    // Named, so profilers and `top -H` show these threads as ours (they would inherit their
+    // creator's name, often an event loop's).
+    _ = setThreadName?(pthread_self(), "gridlite-exec")
     context.executor.workerLoop(context)
     pthread_setspecific(workerThreadKey, nil)
     return nil
 }
+
+/// glibc's `pthread_setname_np` (a GNU extension the Swift overlay does not import), looked up once.
+#if os(Linux)
+private let setThreadName: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pthread_setname_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32).self)
+}()
+#else
+private let setThreadName: ((pthread_t, UnsafePointer<CChar>) -> Int32)? = nil
+#endif
