@@ -245,4 +245,36 @@ import Testing
         _ = try await engine.db.checkpoint(.passive)
         await engine.close()
     }
+
+    @Test func bytesLeftByAnInterruptedWriteAreReclaimedAfterAnUncleanStart() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        do {
+            let engine = try await open(dir, segmentBytes: 1 << 20)
+            _ = try await engine.insert((0..<3).map { chunk(1, n: $0, size: 5000) }, into: chunks, ordered: true)
+            await engine.close()
+        }
+        // What a kill -9 in the middle of an insert leaves: payload bytes appended to the active segment
+        // by a transaction that never committed, and no clean-shutdown mark.
+        let segment = try #require(segmentFiles(dir).first)
+        let handle = try #require(FileHandle(forWritingAtPath: dir.path("blobs/\(segment)")))
+        handle.seekToEndOfFile()
+        handle.write(Data(repeating: 0xAB, count: 7000))
+        handle.closeFile()
+        let raw = try SQLiteConnection(path: dir.path(SQLiteStorageEngine.fileName))
+        try raw.exec("UPDATE gl_meta SET value = '0' WHERE key = 'clean_shutdown'")
+        raw.close()
+
+        let engine = try await open(dir, segmentBytes: 1 << 20)
+        #expect(try await segmentRows(engine).first?[2] == .integer(7000))
+        #expect(try await all(engine, chunks).map(\.bytes) == (0..<3).map { chunk(1, n: $0, size: 5000).bytes })
+        // Deleting every chunk now frees the segment, garbage included.
+        _ = try await engine.delete([DeleteStatement(filter: try Filter([:]), limit: 0)], in: chunks, ordered: true)
+        #expect(segmentFiles(dir).isEmpty)
+        await engine.close()
+        // After a clean close nothing is recounted.
+        let again = try await open(dir, segmentBytes: 1 << 20)
+        #expect(try await segmentRows(again).isEmpty)
+        await again.close()
+    }
 }

@@ -162,4 +162,10 @@ def test_sigkill_during_gridfs_uploads_keeps_finished_files(daemon_factory):
         # Only the upload cut short may show up (as orphaned chunks); no finished file may.
         for warning in report["warnings"] + report["errors"]:
             assert not any(fid in warning for fid in finished_ids), warning
+        # Space accounting survived the kill: once every file and the cut-short upload's chunks are
+        # deleted, no segment file is left (bytes the killed insert appended were counted at start-up).
+        for fid, _, _ in finished:
+            bucket.delete(fid)
+        c["durability"]["fs.chunks"].delete_many({})
+        assert list((d.data_dir / "blobs").glob("*.seg")) == []
     assert integrity_check(d.data_dir / DATA_FILE) == ["ok"]

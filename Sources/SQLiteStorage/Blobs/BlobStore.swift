@@ -101,6 +101,30 @@ final class BlobStore: Sendable {
         }
     }
 
+    /// After an unclean shutdown: the active segment may end with bytes a transaction appended but
+    /// never committed. They are neither referenced nor counted dead, so the segment could never be
+    /// reclaimed; this counts them dead (size − referenced − dead), given the tables that can hold
+    /// references. Returns the bytes it found. Runs on the writer at start-up, inside a transaction.
+    func reconcileActive(_ c: SQLiteConnection, tables: [String]) throws -> Int64 {
+        guard let active = state.withLock({ $0.active }) else { return 0 }
+        let id = active.file.id
+        var referenced: Int64 = 0
+        for table in tables {
+            referenced += try c.withStatement("SELECT COALESCE(SUM(len), 0) FROM \(table) WHERE seg = ?") { s in
+                try s.bind(id, at: 1)
+                return try s.step() ? s.int64(0) : 0
+            }
+        }
+        let dead = try c.withStatement("SELECT dead FROM gl_segments WHERE id = ?") { s in
+            try s.bind(id, at: 1)
+            return try s.step() ? s.int64(0) : 0
+        }
+        let unaccounted = active.size - referenced - dead
+        guard unaccounted > 0 else { return 0 }
+        _ = try c.execute("UPDATE gl_segments SET dead = dead + ? WHERE id = ?", [.integer(unaccounted), .integer(id)])
+        return unaccounted
+    }
+
     // MARK: Writer side (the writer's thread only, inside its transaction)
 
     /// Starts tracking a write transaction.

@@ -51,19 +51,36 @@ public final class SQLiteStorageEngine: StorageEngine {
         let db = try await SQLiteDatabase(configuration: configuration)
         let engine = SQLiteStorageEngine(db: db, blobs: blobs, logger: logger)
         let catalog = engine.catalog
-        try await db.write { c in
+        let reclaimed = try await db.write { c -> Int64 in
             try c.exec(CatalogSQL.bootstrap)
             try CatalogSQL.migrate(c)
             try blobs.load(c)
-            catalog.publish(try CatalogSQL.load(c))
+            let entries = try CatalogSQL.load(c)
+            let reclaimed = try c.transaction(.immediate) { () -> Int64 in
+                // The marker is '1' only after a clean close; otherwise the last run may have died
+                // in the middle of a write.
+                let clean = try c.query("SELECT value FROM gl_meta WHERE key = 'clean_shutdown'").first?.first == .text("1")
+                let tables = entries.values.filter { $0.kind == .gridFSChunks }.map(\.table)
+                let found = clean ? 0 : try blobs.reconcileActive(c, tables: tables)
+                _ = try c.execute("INSERT OR REPLACE INTO gl_meta(key, value) VALUES ('clean_shutdown', '0')")
+                return found
+            }
+            catalog.publish(entries)
+            return reclaimed
+        }
+        if reclaimed > 0 {
+            logger.info("counted \(reclaimed) bytes of chunk data left by an interrupted write as free space")
         }
         return engine
     }
 
-    /// Closes every connection, after flushing the segment files.
+    /// Closes every connection, after flushing the segment files and marking the shutdown clean.
     public func close() async {
-        await db.close()
         blobs.syncAll()
+        _ = try? await db.write { c in
+            try c.execute("INSERT OR REPLACE INTO gl_meta(key, value) VALUES ('clean_shutdown', '1')")
+        }
+        await db.close()
     }
 
     /// Runs `body` in one write transaction with a private copy of the catalog, publishing the
