@@ -31,7 +31,7 @@ final class BlobStore: Sendable {
     /// The tunables in force.
     let configuration: Configuration
 
-    private struct Active {
+    struct Active {
         var file: SegmentFile
         var size: Int64
         /// How far disk blocks are reserved (see ``SegmentFile/preallocate(from:length:)``).
@@ -42,7 +42,7 @@ final class BlobStore: Sendable {
     static let reserveStep: Int64 = 32 << 20
 
     /// What the writer's current transaction did, so it can be committed or undone.
-    private struct Transaction {
+    struct Transaction {
         var startActive: (id: Int64, size: Int64)?
         var created: [Int64] = []
         var dead: [Int64: Int64] = [:]
@@ -50,7 +50,7 @@ final class BlobStore: Sendable {
         var toRetire: [Int64] = []
     }
 
-    private struct State {
+    struct State {
         var files: [Int64: SegmentFile] = [:]
         var active: Active?
         var transaction = Transaction()
@@ -61,7 +61,8 @@ final class BlobStore: Sendable {
         var retired: [(id: Int64, generation: UInt64)] = []
     }
 
-    private let state = Mutex(State())
+    /// Everything mutable, behind one lock (writer state, open files, read generations).
+    let state = Mutex(State())
 
     /// A store over `directory` (created if missing); call ``load(_:)`` on the writer before use.
     init(directory: String, configuration: Configuration = Configuration()) throws {
@@ -263,73 +264,4 @@ final class BlobStore: Sendable {
         }
     }
 
-    // MARK: Reader side (any thread)
-
-    /// Registers a read that may use segments; returns the token for ``endRead(_:)``. A segment
-    /// retired later stays open until every read registered before its retirement has ended.
-    func beginRead() -> UInt64 {
-        state.withLock { s in
-            s.readers[s.generation, default: 0] += 1
-            return s.generation
-        }
-    }
-
-    /// Ends a read registered by ``beginRead()``.
-    func endRead(_ token: UInt64) {
-        state.withLock { s in
-            if let n = s.readers[token] { s.readers[token] = n > 1 ? n - 1 : nil }
-            Self.sweep(&s)
-        }
-    }
-
-    /// Reads `ref` into `buffer` (which must be `ref.length` bytes).
-    func read(_ ref: BlobRef, into buffer: UnsafeMutableRawBufferPointer) throws {
-        guard let file = state.withLock({ $0.files[ref.segment] }) else {
-            throw BlobStoreError("segment \(ref.segment) does not exist")
-        }
-        try file.read(into: buffer, at: ref.offset)
-    }
-
-    /// Flushes the segments appended to since the last call (before a checkpoint copies rows that
-    /// point into them into the database file).
-    func syncDirty() {
-        let files = state.withLock { s in
-            let files = s.dirty.compactMap { s.files[$0] }
-            s.dirty.removeAll()
-            return files
-        }
-        for file in files { file.sync() }
-    }
-
-    /// Flushes every open segment to stable storage (at shutdown).
-    func syncAll() {
-        for file in state.withLock({ Array($0.files.values) }) { file.sync() }
-    }
-
-    /// Segment ids with their file sizes (for stats and checks).
-    func segmentSizes() -> [Int64: Int64] {
-        var out: [Int64: Int64] = [:]
-        for (id, file) in state.withLock({ $0.files }) { out[id] = (try? file.size()) ?? 0 }
-        return out
-    }
-
-    private func retire(_ ids: [Int64]) {
-        for id in ids { unlink(path(id)) }
-        state.withLock { s in
-            s.generation += 1
-            for id in ids { s.retired.append((id, s.generation)) }
-            Self.sweep(&s)
-        }
-    }
-
-    /// Closes retired segments no running read can still need.
-    private static func sweep(_ s: inout State) {
-        guard !s.retired.isEmpty else { return }
-        let oldest = s.readers.keys.min()
-        var kept: [(id: Int64, generation: UInt64)] = []
-        for r in s.retired {
-            if let oldest, oldest < r.generation { kept.append(r) } else { s.files[r.id] = nil }
-        }
-        s.retired = kept
-    }
 }
