@@ -119,7 +119,9 @@ public final class SQLiteStorageEngine: StorageEngine {
     func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let blobs = self.blobs
         let token = blobs.beginRead()
-        defer { blobs.endRead(token) }
+        // Ending a read may close the last descriptor of a deleted segment, which frees its page
+        // cache in the kernel (milliseconds for a large one): that counts as blocking.
+        defer { BlockingExecutor.blocking { blobs.endRead(token) } }
         do {
             return try await db.read(body)
         } catch let e as SQLiteError {
