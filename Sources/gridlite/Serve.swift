@@ -34,6 +34,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "gridlite")
+        FileLimit.raiseToHardLimit(logger: logger)
         let dataURL = URL(fileURLWithPath: dataDir).standardizedFileURL
         do {
             try DataDirectory.prepare(dataURL)
