@@ -87,13 +87,15 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
-        .testTarget(name: "BSONTests", dependencies: ["BSON"]),
+        // Helpers shared by test targets (a deterministic RNG); never linked into the product.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "BSONTests", dependencies: ["BSON", "TestSupport"]),
         .testTarget(name: "WireTests", dependencies: [
             "Wire", "BSON",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
-        .testTarget(name: "QueryTests", dependencies: ["Query", "BSON"]),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "BSON", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Query", "BSON"]),
         .testTarget(name: "SQLiteStorageTests", dependencies: ["SQLiteStorage", "Storage", "Query", "BSON"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "BSON", "SQLiteStorage"]),

@@ -7,7 +7,6 @@ workload) can open their own buckets: ``{"kind": "wire", "uri": ...}`` for the t
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal

@@ -1,21 +1,10 @@
+import TestSupport
 import Testing
 @testable import BSON
 
 /// Hostile bytes and text must be rejected with a thrown error, never crash.
 @Suite("Malformed input")
 struct MalformedInputTests {
-    /// A small deterministic generator (SplitMix64) so failures reproduce.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let samples: [[UInt8]] = BSONCorpus.valid.compactMap { bytes(fromHex: $0.canonicalBSON) }
         + [BSONDocument(BSONBuilderTests.everyType).bytes]
 
@@ -115,7 +104,7 @@ struct MalformedInputTests {
     /// throws or accepts a document that every reader handles, that libbson also accepts, and that
     /// re-encodes to a valid document.
     @Test func mutationsNeverCrash() throws {
-        var rng = SplitMix(state: 0x5EED)
+        var rng = SplitMix64(state: 0x5EED)
         var accepted = 0
         for sample in Self.samples {
             for _ in 0..<40 {
@@ -147,7 +136,7 @@ struct MalformedInputTests {
 
     /// Readers on bytes that were never validated (internal `trusted` path) stay in bounds.
     @Test func readersOnGarbageStayInBounds() {
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix64(state: 42)
         for _ in 0..<2000 {
             let n = Int.random(in: 0..<40, using: &rng)
             var b = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }

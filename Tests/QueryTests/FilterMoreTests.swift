@@ -1,4 +1,5 @@
 import BSON
+import TestSupport
 import Testing
 @testable import Query
 

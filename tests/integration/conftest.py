@@ -30,6 +30,8 @@ from typing import Callable, Iterator
 import pytest
 from pymongo import MongoClient
 
+from gridfs_support import fresh_database
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 C_SRC_DIR = Path(__file__).resolve().parent / "c"
 C_BIN_DIR = Path(os.environ.get("GRIDLITE_C_BIN_DIR", Path(__file__).resolve().parent / "bin"))
@@ -290,3 +292,12 @@ def c_program() -> Callable[[str], Path]:
 def pytest_configure(config: pytest.Config) -> None:
     """Registers the `slow` marker (slow tests still run by default; deselect with -m 'not slow')."""
     config.addinivalue_line("markers", "slow: a long test (e.g. 2 GiB GridFS files); runs by default")
+
+
+@pytest.fixture
+def db(client: MongoClient, request: pytest.FixtureRequest):
+    """A database of the test's own (named after its module and name), dropped before and after."""
+    prefix = request.module.__name__.removeprefix("test_")[:14]
+    database = fresh_database(client, request, prefix=prefix)
+    yield database
+    client.drop_database(database.name)

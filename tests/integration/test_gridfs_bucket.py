@@ -11,17 +11,10 @@ from bson import Int64, ObjectId
 from gridfs import GridFSBucket
 from gridfs.errors import FileExists, NoFile
 
-from gridfs_support import DEFAULT_CHUNK_SIZE, fresh_database, pattern_bytes, stored_chunks, stored_files
+from gridfs_support import DEFAULT_CHUNK_SIZE, pattern_bytes, stored_chunks, stored_files
 
 SMALL_CHUNK = 1000
 IDS = [ObjectId("5f0000000000000000000001"), "a string id", 42, Int64(2**40), {"kind": "doc", "n": 1}]
-
-
-@pytest.fixture
-def db(client, request):
-    database = fresh_database(client, request)
-    yield database
-    client.drop_database(database.name)
 
 
 def check_layout(db, file_id, data: bytes, chunk_size: int, bucket: str = "fs", filename: str = "f") -> None:

@@ -10,14 +10,7 @@ from bson import Int64, ObjectId
 from gridfs import GridFS
 from gridfs.errors import FileExists, NoFile
 
-from gridfs_support import fresh_database, pattern_bytes, stored_chunks, stored_files
-
-
-@pytest.fixture
-def db(client, request):
-    database = fresh_database(client, request, prefix="legacy")
-    yield database
-    client.drop_database(database.name)
+from gridfs_support import pattern_bytes, stored_chunks, stored_files
 
 
 def test_put_get_and_gridout_attributes(db) -> None:

@@ -9,16 +9,9 @@ from bson import ObjectId
 from gridfs import GridFSBucket
 from gridfs.errors import CorruptGridFile
 
-from gridfs_support import fresh_database, pattern_bytes, stored_chunks
+from gridfs_support import pattern_bytes, stored_chunks
 
 CHUNK = 10
-
-
-@pytest.fixture
-def db(client, request):
-    database = fresh_database(client, request)
-    yield database
-    client.drop_database(database.name)
 
 
 @pytest.fixture

@@ -8,15 +8,6 @@ from bson import Binary, ObjectId
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from storage_helpers import unique_name
-
-
-@pytest.fixture
-def db(client):
-    name = unique_name("adm")
-    yield client[name]
-    client.drop_database(name)
-
 
 # --- indexes -----------------------------------------------------------------------------------
 

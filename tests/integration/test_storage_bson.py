@@ -12,17 +12,9 @@ from bson import (Binary, Code, DBRef, Decimal128, Int64, MaxKey, MinKey, Object
 from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 
-import wire_helpers
-from storage_helpers import op_msg_kind1, raw_command, unique_name
+from storage_helpers import op_msg_kind1, raw_command
 
 RAW = CodecOptions(document_class=RawBSONDocument)
-
-
-@pytest.fixture
-def db(client):
-    name = unique_name("bson")
-    yield client[name]
-    client.drop_database(name)
 
 
 def every_type_document(_id) -> dict:

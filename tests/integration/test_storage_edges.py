@@ -6,7 +6,6 @@ import pytest
 from bson import Decimal128, Int64
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from storage_helpers import unique_name
 
 MIXED = [
     {"_id": 1, "a": 1}, {"_id": 2, "a": Int64(1)}, {"_id": 3, "a": 1.0}, {"_id": 4, "a": Decimal128("1")},
@@ -29,13 +28,6 @@ FILTERS = [
 
 def ids(coll, filt, **kw):
     return sorted(d["_id"] for d in coll.find(filt, **kw))
-
-
-@pytest.fixture
-def db(client):
-    name = unique_name("edge")
-    yield client[name]
-    client.drop_database(name)
 
 
 @pytest.mark.parametrize("index", [[("a", 1)], [("a", -1), ("_id", 1)], [("a.b", 1)]], ids=str)

@@ -9,15 +9,7 @@ from bson import Int64, ObjectId
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, OperationFailure
 
-import wire_helpers
-from storage_helpers import command_error, op_msg_kind1, raw_command, unique_name
-
-
-@pytest.fixture
-def db(client):
-    name = unique_name("ins")
-    yield client[name]
-    client.drop_database(name)
+from storage_helpers import op_msg_kind1, raw_command
 
 
 # --- insert ------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import re
 
-import bson
 import pytest
 from bson import Decimal128, Int64, ObjectId, Regex
 from pymongo.errors import OperationFailure

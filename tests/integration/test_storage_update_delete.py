@@ -7,16 +7,7 @@ import datetime
 import bson
 import pytest
 from bson import Int64, ObjectId
-from pymongo.errors import OperationFailure, WriteError
-
-from storage_helpers import unique_name
-
-
-@pytest.fixture
-def db(client):
-    name = unique_name("upd")
-    yield client[name]
-    client.drop_database(name)
+from pymongo.errors import WriteError
 
 
 def one(db, _id):
