@@ -19,7 +19,7 @@ PYTHON    ?= python3
 VENV      := .venv
 VENV_PY   := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.requirements.installed
-REQUIREMENTS := tests/requirements.txt
+REQUIREMENTS := IntegrationTests/requirements.txt
 
 HOST      ?= 127.0.0.1
 PORT      ?= 27017
@@ -32,8 +32,8 @@ SWIFT_FLAGS ?=
 GRIDLITE_BIN ?= $(shell swift build $(SWIFT_FLAGS) --show-bin-path)/gridlite
 PYTEST_ARGS  ?=
 
-C_SRC_DIR := tests/integration/c
-C_BIN_DIR := tests/integration/bin
+C_SRC_DIR := IntegrationTests/integration/c
+C_BIN_DIR := IntegrationTests/integration/bin
 C_PROGRAMS := $(patsubst $(C_SRC_DIR)/%.c,$(C_BIN_DIR)/%,$(wildcard $(C_SRC_DIR)/*.c))
 CC     ?= cc
 CFLAGS ?= -O1 -g -Wall -Wextra -Werror -std=gnu11
@@ -73,7 +73,7 @@ deps:
 	  exit 1; \
 	fi
 
-# Reuses .venv while it works and tests/requirements.txt is unchanged (compared by content).
+# Reuses .venv while it works and IntegrationTests/requirements.txt is unchanged (compared by content).
 venv:
 	@if [ -x "$(VENV_PY)" ] && "$(VENV_PY)" -c 'import sys' >/dev/null 2>&1 \
 	    && [ -f "$(VENV_STAMP)" ] && cmp -s "$(REQUIREMENTS)" "$(VENV_STAMP)"; then \
@@ -121,7 +121,7 @@ $(C_BIN_DIR)/%: $(C_SRC_DIR)/%.c $(wildcard $(C_SRC_DIR)/*.h)
 integration-test:
 	@test -x "$(GRIDLITE_BIN)" || { echo "integration-test: $(GRIDLITE_BIN) not found; run make build-debug" >&2; exit 1; }
 	GRIDLITE_BIN="$(GRIDLITE_BIN)" GRIDLITE_C_BIN_DIR="$(CURDIR)/$(C_BIN_DIR)" \
-	  "$(VENV_PY)" -m pytest tests/integration $(PYTEST_ARGS)
+	  "$(VENV_PY)" -m pytest IntegrationTests/integration $(PYTEST_ARGS)
 
 # The GridFS unified-format suite against a fresh daemon; prints the runner's `N passed, N failed` line.
 conformance-test:
@@ -133,11 +133,11 @@ conformance-test:
 	  [ -n "$$port" ] && break; sleep 0.1; \
 	done; \
 	if [ -z "$$port" ]; then cat "$$dir/log" >&2; kill $$pid 2>/dev/null || true; rm -rf "$$dir"; exit 1; fi; \
-	rc=0; "$(VENV_PY)" tests/conformance/run_gridfs.py --host 127.0.0.1 --port "$$port" || rc=$$?; \
+	rc=0; "$(VENV_PY)" IntegrationTests/conformance/run_gridfs.py --host 127.0.0.1 --port "$$port" || rc=$$?; \
 	kill -TERM $$pid; wait $$pid || true; rm -rf "$$dir"; exit $$rc
 
 clean:
-	rm -rf .build $(C_BIN_DIR) $(VENV) .pytest_cache tests/integration/.pytest_cache
+	rm -rf .build $(C_BIN_DIR) $(VENV) .pytest_cache IntegrationTests/integration/.pytest_cache
 	find tests -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # --- make bench: gridlite (release) against the in-memory ceiling server, NX-27017 and NeoSQLite --------

@@ -4,10 +4,10 @@ import PackageDescription
 /// gridlite: a MongoDB-wire-protocol daemon that keeps GridFS buckets in SQLite.
 ///
 /// Modules, each depending only downward (see docs/architecture.md):
-/// CLibBSON/CBSONShim → BSON → Wire → Query → Storage → Commands → SQLiteStorage → Server → gridlite
+/// CLibBSON/CBSONShim → BSON → {Wire, Query} → Storage → Commands → {SQLiteStorage, Server} → gridlite;
+/// Executors (a thread-pool task executor) stands alone and is used by SQLiteStorage, Server and gridlite.
 let package = Package(
     name: "gridlite",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "gridlite", targets: ["gridlite"]),
         .executable(name: "gridlite-ceiling", targets: ["gridlite-ceiling"]),
@@ -44,6 +44,9 @@ let package = Package(
         // MongoDB query semantics over BSON: comparison order, filters, projection, updates, key encoding.
         .target(name: "Query", dependencies: ["BSON", "CPCRE2"]),
 
+        // A task executor on plain OS threads, where storage code may block (SQLite). Depends on nothing.
+        .target(name: "Executors"),
+
         // The storage protocol every backend implements (with its pushdown hooks). Knows no SQL.
         .target(name: "Storage", dependencies: ["BSON", "Query"]),
 
@@ -60,13 +63,13 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .target(name: "SQLiteStorage", dependencies: [
-            "BSON", "Query", "Storage", "CSQLite",
+            "BSON", "Query", "Storage", "Executors", "CSQLite",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // NIO server: connections, framing, cursors' lifetime.
         .target(name: "Server", dependencies: [
-            "BSON", "Wire", "Commands", "Storage",
+            "BSON", "Wire", "Commands", "Storage", "Executors",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -74,7 +77,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "gridlite", dependencies: [
-            "Server", "SQLiteStorage", "Commands", "Storage",
+            "Server", "SQLiteStorage", "Commands", "Storage", "Executors",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,9 +99,10 @@ let package = Package(
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "BSON", "TestSupport"]),
+        .testTarget(name: "ExecutorsTests", dependencies: ["Executors"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Query", "BSON"]),
-        .testTarget(name: "SQLiteStorageTests", dependencies: ["SQLiteStorage", "Storage", "Query", "BSON"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "BSON", "SQLiteStorage"]),
+        .testTarget(name: "SQLiteStorageTests", dependencies: ["SQLiteStorage", "Storage", "Executors", "Query", "BSON"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Executors", "BSON", "SQLiteStorage"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import Executors
 import Synchronization
 
 /// A lock for async code that hands itself out in request order: a task that finds it held suspends

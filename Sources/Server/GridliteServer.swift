@@ -1,3 +1,4 @@
+import Executors
 import Commands
 import Logging
 import NIOCore

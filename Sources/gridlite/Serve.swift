@@ -1,3 +1,4 @@
+import Executors
 import ArgumentParser
 import BSON
 import Commands

@@ -1,3 +1,4 @@
+import Executors
 import Foundation
 import Storage
 import Synchronization

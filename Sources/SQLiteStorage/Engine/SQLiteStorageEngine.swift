@@ -1,3 +1,4 @@
+import Executors
 import BSON
 import Foundation
 import Logging

@@ -285,7 +285,7 @@ def _compile_c_program(name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def c_program() -> Callable[[str], Path]:
-    """`c_program(name)`: tests/integration/bin/<name>, compiled from c/<name>.c when missing or stale."""
+    """`c_program(name)`: IntegrationTests/integration/bin/<name>, compiled from c/<name>.c when missing or stale."""
     return _compile_c_program
 
 

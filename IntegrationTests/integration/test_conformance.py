@@ -1,4 +1,4 @@
-"""MongoDB's GridFS unified-format tests (tests/conformance/run_gridfs.py) against the session daemon."""
+"""MongoDB's GridFS unified-format tests (IntegrationTests/conformance/run_gridfs.py) against the session daemon."""
 
 from __future__ import annotations
 

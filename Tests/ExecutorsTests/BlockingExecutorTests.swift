@@ -1,5 +1,5 @@
 import Foundation
-import Storage
+import Executors
 import Synchronization
 import Testing
 

@@ -1,4 +1,4 @@
-"""Shared helpers for the storage integration tests (tests/integration/test_storage_*.py)."""
+"""Shared helpers for the storage integration tests (IntegrationTests/integration/test_storage_*.py)."""
 
 from __future__ import annotations
 
