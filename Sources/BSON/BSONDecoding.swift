@@ -98,11 +98,13 @@ func decodeValue(typeByte: UInt8, bytes: [UInt8], range: Range<Int>) throws(BSON
 /// are 0 or 1, old-style binary lengths agree, code-with-scope lengths agree, and nesting is bounded.
 /// (libbson 1.23's `bson_validate` misses several of these, e.g. bad UTF-8 in string values.)
 enum StrictChecker {
-    /// Deeper nesting than this is rejected (MongoDB allows 100 levels in stored documents).
-    static let maxDepth = 200
+    /// Levels of nesting accepted, the top-level document being level 1 (``BSONDocument/maxDepth``).
+    static let maxDepth = BSONDocument.maxDepth
 
     static func check(_ bytes: [UInt8], start: Int, end: Int, depth: Int) throws(BSONError) {
-        guard depth <= maxDepth else { throw BSONError("document nested too deeply", offset: start) }
+        guard depth < maxDepth else {
+            throw BSONError("document nested deeper than \(maxDepth) levels", offset: start)
+        }
         guard start >= 0, end <= bytes.count, end - start >= 5, let n = readInt32(bytes, start),
               Int(n) == end - start, bytes[end - 1] == 0
         else {

@@ -1,13 +1,14 @@
 import BSON
 
 /// `$inc` / `$mul` arithmetic with MongoDB's type promotion: int32 op int32 stays int32 unless it
-/// overflows (then int64); with an int64 the result is int64 unless it overflows (then double);
+/// overflows (then int64); with an int64 the result is int64, and nil when it overflows (mongod
+/// refuses the update with 2 `BadValue` rather than changing the type);
 /// any double makes a double; any decimal128 makes a decimal128 (computed through Double, so
 /// decimal arithmetic is approximate to about 15–17 significant digits).
 enum UpdateArithmetic {
     enum Operation { case add, multiply }
 
-    static func apply(_ op: Operation, _ a: BSONValue, _ b: BSONValue) -> BSONValue {
+    static func apply(_ op: Operation, _ a: BSONValue, _ b: BSONValue) -> BSONValue? {
         switch (a, b) {
         case (.decimal128, _), (_, .decimal128):
             let x = a.doubleValue ?? 0
@@ -28,10 +29,9 @@ enum UpdateArithmetic {
         }
     }
 
-    static func int64Result(_ op: Operation, _ x: Int64, _ y: Int64) -> BSONValue {
+    static func int64Result(_ op: Operation, _ x: Int64, _ y: Int64) -> BSONValue? {
         let (r, o) = op == .add ? x.addingReportingOverflow(y) : x.multipliedReportingOverflow(by: y)
-        if !o { return .int64(r) }
-        return .double(op == .add ? Double(x) + Double(y) : Double(x) * Double(y))
+        return o ? nil : .int64(r)
     }
 
     static func int64(_ v: BSONValue) -> Int64? {

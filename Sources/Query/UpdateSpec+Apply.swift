@@ -16,6 +16,7 @@ extension UpdateSpec {
                 }
                 result = replacement.prepending("_id", originalId)
             }
+            try UpdateSpec.checkDepth(result)
             return (result, result.bytes != doc.bytes)
         }
         var current = doc
@@ -40,6 +41,7 @@ extension UpdateSpec {
         if let originalId, current["_id"] != originalId {
             throw QueryError.immutableField("Performing an update on the path '_id' would modify the immutable field '_id'")
         }
+        try UpdateSpec.checkDepth(current)
         return (current, current.bytes != doc.bytes)
     }
 
@@ -78,7 +80,17 @@ extension UpdateSpec {
                 let idPart = doc["_id"].map { "{_id: \(describeValue($0))}" } ?? "{}"
                 throw QueryError.typeMismatch("Cannot apply \(action.name) to a value of non-numeric type. \(idPart) has the field '\(field)' of non-numeric type \(v.type.alias)")
             }
-            return setIfChanged(UpdateArithmetic.apply(isInc ? .add : .multiply, v, x))
+            guard let result = UpdateArithmetic.apply(isInc ? .add : .multiply, v, x) else {
+                let current: String
+                switch v {
+                case .int32(let i): current = "(NumberInt)\(i)"
+                case .int64(let i): current = "(NumberLong)\(i)"
+                default: current = describeValue(v)
+                }
+                let idPart = doc["_id"].map { "_id: \(describeValue($0))" } ?? "no id"
+                throw QueryError.badValue("Failed to apply \(action.name) operations to current value (\(current)) for document {\(idPart)}")
+            }
+            return setIfChanged(result)
         case .min(let x), .max(let x):
             guard let v else { return .set(x) }
             let c = compareBSON(x, v)
@@ -161,6 +173,13 @@ extension UpdateSpec {
             out = s >= 0 ? Array(out.prefix(s)) : Array(out.suffix(Int(clamping: s.magnitude)))
         }
         return out
+    }
+
+    /// 15 `Overflow` when an update result nests deeper than a stored document may.
+    static func checkDepth(_ doc: BSONDocument) throws(QueryError) {
+        guard doc.storageDepth <= BSONDocument.maxStorageDepth else {
+            throw QueryError(code: 15, codeName: "Overflow", message: "Document exceeds maximum nesting depth of \(BSONDocument.maxStorageDepth)")
+        }
     }
 
     static func stableSorted(_ a: [BSONValue], _ cmp: (BSONValue, BSONValue) -> Int) -> [BSONValue] {

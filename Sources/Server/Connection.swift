@@ -70,7 +70,7 @@ struct Connection {
                     }
                     sequences[sequence.identifier] = sequence.documents
                 }
-                let database = msg.body["$db"]?.stringValue ?? "admin"
+                let database = try CommandRequest.opMsgDatabase(msg.body)
                 return try CommandRequest(body: msg.body, sequences: sequences, database: database)
             }
             if msg.moreToCome { return true }
@@ -92,6 +92,17 @@ struct Connection {
                 buffer = allocator.buffer(capacity: error.bytes.count + 64)
                 OpReply(responseFlags: .queryFailure, documents: [error])
                     .write(requestID: nextReplyID(), responseTo: requestID, to: &buffer)
+            }
+        case .rejected(let rejection):
+            log.info("refused request \(requestID): \(rejection.error)")
+            if rejection.moreToCome { return true }
+            let reply = CommandDispatcher.errorReply(
+                CommandError(code: rejection.code, codeName: rejection.codeName, message: rejection.error.message))
+            buffer = allocator.buffer(capacity: reply.bytes.count + 64)
+            if rejection.legacy {
+                OpReply(commandReply: reply).write(requestID: nextReplyID(), responseTo: requestID, to: &buffer)
+            } else {
+                OpMsg.writeReply(reply, requestID: nextReplyID(), responseTo: requestID, to: &buffer)
             }
         case .unsupported(let opCode):
             log.warning("closing connection \(context.connection.id): unsupported opcode \(opCode)")

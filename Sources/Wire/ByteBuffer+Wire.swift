@@ -28,8 +28,9 @@ extension ByteBuffer {
         return value
     }
 
-    /// Reads a zero-terminated UTF-8 string and its terminator.
-    mutating func readWireCString(_ what: String) throws(WireProtocolError) -> String {
+    /// Reads a zero-terminated UTF-8 string and its terminator. A string that is terminated but
+    /// not UTF-8 throws `badUTF8` after consuming it (so parsing may go on).
+    mutating func readWireCString(_ what: String, badUTF8: WireProtocolError.Kind = .invalidCString) throws(WireProtocolError) -> String {
         let terminator = withUnsafeReadableBytes { $0.firstIndex(of: 0) }
         guard let length = terminator, let bytes = readBytes(length: length) else {
             throw WireProtocolError(.invalidCString, "\(what) is not terminated by a zero byte")
@@ -37,7 +38,7 @@ extension ByteBuffer {
         moveReaderIndex(forwardBy: 1)
         let string = String(decoding: bytes, as: UTF8.self)
         guard string.utf8.elementsEqual(bytes) else {
-            throw WireProtocolError(.invalidCString, "\(what) is not valid UTF-8")
+            throw WireProtocolError(badUTF8, "\(what) is not valid UTF-8")
         }
         return string
     }
@@ -61,7 +62,7 @@ extension ByteBuffer {
         do {
             return try BSONDocument(validating: bytes)
         } catch {
-            throw WireProtocolError(.invalidDocument, "\(what) is not valid BSON: \(error)")
+            throw WireProtocolError(.invalidBSON, "\(what) is not valid BSON: \(error)")
         }
     }
 

@@ -30,18 +30,23 @@ extension OpMsg {
             buffer.moveWriterIndex(to: buffer.writerIndex - 4)
         }
         var body: BSONDocument?
+        var sawBody = false
+        // The first document that fails BSON validation; the sections after it are still cut,
+        // so a framing fault anywhere closes the connection before any error reply is sent.
+        var invalid: WireProtocolError?
         var sequences: [DocumentSequence] = []
         while buffer.readableBytes > 0 {
             guard let kindByte = buffer.readInteger(as: UInt8.self) else { break }
             switch SectionKind(rawValue: kindByte) {
             case .body:
-                let document = try buffer.readWireDocument("OP_MSG body section")
-                guard body == nil else {
+                let document = try Self.readDocument(&buffer, "OP_MSG body section", invalid: &invalid)
+                guard !sawBody else {
                     throw WireProtocolError(.duplicateBody, "OP_MSG has more than one kind-0 body section")
                 }
+                sawBody = true
                 body = document
             case .documentSequence:
-                let sequence = try Self.readDocumentSequence(&buffer)
+                let sequence = try Self.readDocumentSequence(&buffer, invalid: &invalid)
                 guard !sequences.contains(where: { $0.identifier == sequence.identifier }) else {
                     throw WireProtocolError(
                         .duplicateIdentifier, "OP_MSG repeats document sequence '\(sequence.identifier)'"
@@ -52,14 +57,18 @@ extension OpMsg {
                 throw WireProtocolError(.unknownSectionKind, "OP_MSG has unknown section kind \(kindByte)")
             }
         }
-        guard let body else {
+        guard sawBody else {
             throw WireProtocolError(.missingBody, "OP_MSG has no kind-0 body section")
         }
+        if let invalid { throw invalid }
+        guard let body else { throw WireProtocolError(.missingBody, "OP_MSG has no kind-0 body section") }
         self.init(flags: flags, body: body, documentSequences: sequences)
     }
 
     /// Reads a kind-1 section after its kind byte.
-    private static func readDocumentSequence(_ buffer: inout ByteBuffer) throws(WireProtocolError) -> DocumentSequence {
+    private static func readDocumentSequence(
+        _ buffer: inout ByteBuffer, invalid: inout WireProtocolError?
+    ) throws(WireProtocolError) -> DocumentSequence {
         guard let size = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: Int32.self) else {
             throw WireProtocolError(
                 .sectionOverrun, "OP_MSG document sequence size runs past the end of the message"
@@ -83,9 +92,26 @@ extension OpMsg {
         var documents: [BSONDocument] = []
         while section.readableBytes > 0 {
             let what = "document \(documents.count) of OP_MSG sequence '\(identifier)'"
-            documents.append(try section.readWireDocument(what, overrun: .invalidDocumentSequence))
+            if let d = try readDocument(&section, what, overrun: .invalidDocumentSequence, invalid: &invalid) {
+                documents.append(d)
+            }
         }
         return DocumentSequence(identifier: identifier, documents: documents)
+    }
+
+    /// Reads one document; a validation failure (not a framing one) is recorded in `invalid`
+    /// (the first one wins) and gives nil, with the reader past the document.
+    private static func readDocument(
+        _ buffer: inout ByteBuffer, _ what: String, overrun: WireProtocolError.Kind = .sectionOverrun,
+        invalid: inout WireProtocolError?
+    ) throws(WireProtocolError) -> BSONDocument? {
+        do {
+            return try buffer.readWireDocument(what, overrun: overrun)
+        } catch {
+            guard error.kind == .invalidBSON else { throw error }
+            if invalid == nil { invalid = error }
+            return nil
+        }
     }
 
     /// Checks the trailing CRC-32C of `frame` against the header and body before it.

@@ -78,17 +78,35 @@ public struct OpQuery: Sendable, Hashable {
         }
         var buffer = frame.body
         let flags = Flags(rawValue: try buffer.readWireInt32("OP_QUERY flags"))
-        let namespace = try buffer.readWireCString("OP_QUERY fullCollectionName")
+        // Content faults (a namespace that is not UTF-8, a document that fails validation) are
+        // thrown only once the whole message is known to be well framed.
+        var invalid: WireProtocolError?
+        func content<T>(_ read: (inout ByteBuffer) throws(WireProtocolError) -> T) throws(WireProtocolError) -> T? {
+            do {
+                return try read(&buffer)
+            } catch {
+                guard error.kind == .invalidBSON else { throw error }
+                if invalid == nil { invalid = error }
+                return nil
+            }
+        }
+        let namespace = try content { b throws(WireProtocolError) in
+            try b.readWireCString("OP_QUERY fullCollectionName", badUTF8: .invalidBSON)
+        }
         let skip = try buffer.readWireInt32("OP_QUERY numberToSkip")
         let limit = try buffer.readWireInt32("OP_QUERY numberToReturn")
-        let query = try buffer.readWireDocument("OP_QUERY query", overrun: .truncated)
+        let query = try content { b throws(WireProtocolError) in try b.readWireDocument("OP_QUERY query", overrun: .truncated) }
         var selector: BSONDocument?
         if buffer.readableBytes > 0 {
-            selector = try buffer.readWireDocument("OP_QUERY returnFieldsSelector", overrun: .truncated)
+            selector = try content { b throws(WireProtocolError) in
+                try b.readWireDocument("OP_QUERY returnFieldsSelector", overrun: .truncated)
+            }
         }
         guard buffer.readableBytes == 0 else {
             throw WireProtocolError(.trailingBytes, "OP_QUERY has \(buffer.readableBytes) bytes after its last document")
         }
+        if let invalid { throw invalid }
+        guard let namespace, let query else { throw WireProtocolError(.invalidBSON, "OP_QUERY could not be read") }
         self.init(
             flags: flags, fullCollectionName: namespace, numberToSkip: skip, numberToReturn: limit,
             query: query, returnFieldsSelector: selector

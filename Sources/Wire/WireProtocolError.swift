@@ -25,8 +25,12 @@ public struct WireProtocolError: Error, Sendable, Hashable, CustomStringConverti
         case invalidDocumentSequence
         /// Two kind-1 sections, or a sequence and a body field, share a name.
         case duplicateIdentifier
-        /// A BSON document that failed validation.
+        /// A BSON document whose length prefix is impossible (below 5): the framing is broken.
         case invalidDocument
+        /// A document whose framing is sound but whose contents fail BSON validation (bad UTF-8,
+        /// nesting past the depth limit, a malformed old-style binary...). Not fatal to the
+        /// connection: ``WireRequest/parse(_:)`` turns it into ``WireRequest/rejected(_:)``.
+        case invalidBSON
         /// A C string that is unterminated or not valid UTF-8.
         case invalidCString
         /// The OP_MSG CRC-32C does not match the message.

@@ -42,6 +42,8 @@ final class CeilingHandler: ChannelInboundHandler {
                 case .cursor: document = CeilingCommands.error(CeilingError("cursor commands need OP_MSG"))
                 }
                 OpReply(commandReply: document).write(requestID: replyId, responseTo: requestId, to: &buffer)
+            case .rejected(let rejection):
+                throw CeilingError("refused request: \(rejection.error)")
             case .unsupported(let opCode):
                 throw CeilingError("unsupported opcode \(opCode)")
             }

@@ -17,7 +17,7 @@ public enum GetParameterCommand: CommandHandler {
             ("enableTestCommands", .bool(false)),
             ("featureCompatibilityVersion", .document(["version": "7.0"])),
             ("logLevel", .int32(context.logger.logLevel <= .debug ? 1 : 0)),
-            ("maxBSONDepth", .int32(100)),
+            ("maxBSONDepth", .int32(Int32(BSONDocument.maxDepth))),
             ("quiet", .bool(false)),
         ]
     }

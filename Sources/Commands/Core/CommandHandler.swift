@@ -61,8 +61,11 @@ public struct ParameterSpec: Sendable {
         "$maxTimeMS",
     ]
 
-    /// Checks a request against the specification.
+    /// Checks a request against the specification, after the fields mongod parses for every
+    /// command (`maxTimeMS`, `writeConcern`).
     public func check(_ request: CommandRequest) throws(CommandError) {
+        _ = try ClientNumbers.maxTimeMS(request.body["maxTimeMS"])
+        try ClientNumbers.checkWriteConcern(request.body["writeConcern"])
         for field in required where !request.body.contains(field) && request.sequences[field] == nil {
             throw CommandError.missingField(field, in: request.name)
         }

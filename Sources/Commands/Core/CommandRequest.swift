@@ -23,6 +23,18 @@ public struct CommandRequest: Sendable {
         self.database = database
     }
 
+    /// The database of an OP_MSG command: its `$db` field, which must be a string (mongod's
+    /// `OpMsgRequest::getDatabase`: 40571 when missing, 13111 when of another type).
+    public static func opMsgDatabase(_ body: BSONDocument) throws(CommandError) -> String {
+        guard let value = body["$db"] else {
+            throw CommandError(code: 40571, codeName: "Location40571", message: "OP_MSG requests require a $db argument")
+        }
+        guard case .string(let db) = value else {
+            throw CommandError(code: 13111, codeName: "Location13111", message: "wrong type for field ($db) \(value.type.alias) != string")
+        }
+        return db
+    }
+
     /// The value of the command's first field (e.g. the collection name of `find`).
     public var argument: BSONValue? { body[name] }
 

@@ -22,13 +22,39 @@ extension CommandRequest {
     }
 
     /// The namespace of a write: as ``namespace()``, but `system.*` collections are MongoDB's own
-    /// and refuse client writes (73 `InvalidNamespace`).
+    /// and refuse client writes (73 `InvalidNamespace`), and a write may create the collection,
+    /// so the name must fit mongod's 255-byte limit.
     public func writableNamespace() throws(CommandError) -> Namespace {
         let ns = try namespace()
         guard !ns.collection.hasPrefix("system.") else {
             throw CommandError(.invalidNamespace, "cannot write to '\(ns)'")
         }
+        try Namespace.checkLength(ns)
         return ns
+    }
+
+    /// The namespace of `create`/`createIndexes`: no `system.*` collections (the ones a client
+    /// may not write either) and at most 255 bytes, as mongod's `userAllowedCreateNS`.
+    public func creatableNamespace() throws(CommandError) -> Namespace {
+        let ns = try namespace()
+        guard !ns.collection.hasPrefix("system.") else {
+            throw CommandError(.invalidNamespace, "Invalid system namespace: \(ns)")
+        }
+        try Namespace.checkLength(ns)
+        return ns
+    }
+}
+
+extension Namespace {
+    /// mongod's `MaxNsCollectionLen`: the longest `db.collection`, in bytes.
+    public static let maxLength = 255
+
+    /// 73 when `db.collection` is longer than ``maxLength`` bytes.
+    static func checkLength(_ ns: Namespace) throws(CommandError) {
+        let length = ns.database.utf8.count + 1 + ns.collection.utf8.count
+        guard length <= maxLength else {
+            throw CommandError(.invalidNamespace, "Fully qualified namespace is too long. Namespace: \(ns) Max: \(maxLength)")
+        }
     }
 }
 

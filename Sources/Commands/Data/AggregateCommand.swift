@@ -26,17 +26,10 @@ public enum AggregateCommand: CommandHandler {
         }
         let namespace = try request.namespace()
         let stages = try request.documents("pipeline")
-        guard let cursorOptions = try request.document("cursor") else {
+        guard let cursorOptions = try CursorOptions.parse(request) else {
             throw CommandError(.failedToParse, "The 'cursor' option is required, except for aggregate with the explain argument")
         }
-        var batchSize = CursorBatch.defaultFirstBatchCount
-        if let v = cursorOptions["batchSize"] {
-            guard v.isNumber else { throw CommandError.wrongType("cursor.batchSize", in: "aggregate", expected: "long", got: v.type) }
-            guard let n = v.intValue, n >= 0 else {
-                throw CommandError(.badValue, "BSON field 'batchSize' value must be >= 0, actual value '\(v)'")
-            }
-            batchSize = n
-        }
+        let batchSize = cursorOptions.batchSize ?? CursorBatch.defaultFirstBatchCount
         let pipeline = try Pipeline(stages: stages, variables: request.document("let") ?? BSONDocument())
         let hint = try IndexTarget.parseHint(request.body["hint"])
 

@@ -12,11 +12,28 @@ public enum CountCommand: CommandHandler {
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
         let namespace = try request.namespace()
         let filter = try Filter(request.document("query") ?? BSONDocument())
-        let skip = max(0, try request.int("skip") ?? 0)
-        let limit = abs(try request.int("limit") ?? 0)
+        let (skip, limit) = try CountCommand.skipAndLimit(request.body)
         let n = try await context.storage.count(FindQuery(
             namespace: namespace, filter: filter, skip: skip, limit: limit, hint: try IndexTarget.parseHint(request.body["hint"])))
         return ["n": .int32(Int32(clamping: n))]
+    }
+
+    /// count's own parsing (mongod's `countParseSkip`/`countParseLimit`): a negative limit means
+    /// the same as its magnitude, except `Int64.min`, which has none; a negative skip is refused.
+    static func skipAndLimit(_ body: BSONDocument) throws(CommandError) -> (skip: Int, limit: Int) {
+        var skip: Int64 = 0
+        if let v = body["skip"], v != .null {
+            guard let n = ClientNumbers.saturatingInt64(v) else { throw CommandError(.badValue, "skip value is not a valid number") }
+            guard n >= 0 else { throw CommandError(.badValue, "skip value is negative in count query") }
+            skip = n
+        }
+        var limit: Int64 = 0
+        if let v = body["limit"], v != .null {
+            guard let n = ClientNumbers.saturatingInt64(v) else { throw CommandError(.badValue, "limit value is not a valid number") }
+            guard let m = ClientNumbers.magnitude(n) else { throw CommandError(.badValue, "limit value for count cannot be min long") }
+            limit = m
+        }
+        return (Int(skip), Int(limit))
     }
 }
 

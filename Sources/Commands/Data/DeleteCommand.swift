@@ -12,6 +12,7 @@ public enum DeleteCommand: CommandHandler {
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
         let namespace = try request.writableNamespace()
         let statements = try request.documents("deletes")
+        try WriteReply.checkBatchSize(statements.count)
         let ordered = try request.bool("ordered", default: true)
         let checked = WriteReply.prevalidate(statements, ordered: ordered) { doc throws in
             try DeleteCommand.parse(doc)

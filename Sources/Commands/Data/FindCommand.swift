@@ -17,18 +17,12 @@ public enum FindCommand: CommandHandler {
         let filter = try Filter(request.document("filter") ?? BSONDocument())
         let sort = try request.document("sort").flatMap { $0.isEmpty ? nil : try SortSpec($0) }
         let projection = try request.document("projection").flatMap { $0.isEmpty ? nil : try Projection($0) }
-        let skip = try request.int("skip") ?? 0
-        guard skip >= 0 else { throw CommandError(.badValue, "BSON field 'skip' value must be >= 0, actual value '\(skip)'") }
-        var limit = try request.int("limit") ?? 0
-        var singleBatch = try request.bool("singleBatch", default: false)
-        if limit < 0 {
-            limit = -limit
-            singleBatch = true
-        }
-        let batchSize = try request.int("batchSize")
-        if let batchSize, batchSize < 0 {
-            throw CommandError(.badValue, "BSON field 'batchSize' value must be >= 0, actual value '\(batchSize)'")
-        }
+        // Drivers send a negative limit as `limit` plus `singleBatch`; mongod's IDL refuses
+        // negative values (51024) rather than negating them (which traps on Int64.min).
+        let skip = Int(try ClientNumbers.nonNegative(request.body["skip"], field: "skip", path: "find.skip") ?? 0)
+        let limit = Int(try ClientNumbers.nonNegative(request.body["limit"], field: "limit", path: "find.limit") ?? 0)
+        let singleBatch = try request.bool("singleBatch", default: false)
+        let batchSize = try ClientNumbers.nonNegative(request.body["batchSize"], field: "batchSize", path: "find.batchSize").map { Int($0) }
         let hint = try IndexTarget.parseHint(request.body["hint"])
         ServerCounters.bump(context.environment.counters.queries)
 

@@ -14,10 +14,7 @@ public enum GetMoreCommand: CommandHandler {
         }
         guard let collection = try request.string("collection") else { throw CommandError.missingField("collection", in: "getMore") }
         let namespace = try Namespace.checked(request.database, collection)
-        let batchSize = try request.int("batchSize")
-        if let batchSize, batchSize < 0 {
-            throw CommandError(.badValue, "BSON field 'batchSize' value must be >= 0, actual value '\(batchSize)'")
-        }
+        let batchSize = try ClientNumbers.nonNegative(request.body["batchSize"], field: "batchSize", path: "getMore.batchSize").map { Int($0) }
         let lease = try await context.cursors.checkOut(id: id, namespace: namespace, session: request.body["lsid"])
         ServerCounters.bump(context.environment.counters.getMores)
         let count = batchSize.flatMap { $0 > 0 ? $0 : nil } ?? Int.max

@@ -10,7 +10,7 @@ public enum CreateIndexesCommand: CommandHandler {
         required: ["indexes"], ignored: ["writeConcern", "commitQuorum", "comment"])
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
-        let namespace = try request.namespace()
+        let namespace = try request.creatableNamespace()
         guard case .array(let values)? = request.body["indexes"] else {
             throw CommandError.wrongType("indexes", in: "createIndexes", expected: "array", got: request.body["indexes"]?.type ?? .null)
         }
@@ -43,6 +43,7 @@ public enum ListIndexesCommand: CommandHandler {
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
         let namespace = try request.namespace()
+        _ = try CursorOptions.parse(request)
         let specs = try await context.storage.listIndexes(namespace)
         let docs = specs.map { $0.spec }
         let cursorNS = Namespace(unchecked: namespace.database, "$cmd.listIndexes.\(namespace.collection)")
@@ -77,6 +78,9 @@ public enum DropIndexesCommand: CommandHandler {
 }
 
 extension IndexSpec {
+    /// mongod's limit on the fields of a compound index key.
+    static let maxKeyFields = 32
+
     /// Parses one createIndexes entry: `{key, name, unique, ...}`.
     static func parse(_ d: BSONDocument) throws(CommandError) -> IndexSpec {
         guard case .document(let key)? = d["key"] else {
@@ -100,6 +104,9 @@ extension IndexSpec {
             parts.append((e.key, n > 0 ? 1 : -1))
         }
         guard !parts.isEmpty else { throw CommandError(.cannotCreateIndex, "Index keys cannot be empty.") }
+        guard parts.count <= IndexSpec.maxKeyFields else {
+            throw CommandError(.cannotCreateIndex, "Index key pattern has \(parts.count) fields; the limit is \(IndexSpec.maxKeyFields)")
+        }
         for option in ["partialFilterExpression", "collation", "expireAfterSeconds", "sparse", "hidden", "wildcardProjection"] {
             if let v = d[option], v != .null, v != .bool(false) {
                 throw CommandError(.notImplemented, "index option '\(option)' is not implemented yet")

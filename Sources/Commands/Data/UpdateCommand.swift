@@ -13,6 +13,7 @@ public enum UpdateCommand: CommandHandler {
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
         let namespace = try request.writableNamespace()
         let statements = try request.documents("updates")
+        try WriteReply.checkBatchSize(statements.count)
         let ordered = try request.bool("ordered", default: true)
         let checked = WriteReply.prevalidate(statements, ordered: ordered) { doc throws in
             try UpdateCommand.parse(doc)

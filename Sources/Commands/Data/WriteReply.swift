@@ -3,6 +3,13 @@ import Storage
 
 /// Shapes write replies: `n`, `writeErrors` with `keyPattern`/`keyValue` for duplicate keys.
 enum WriteReply {
+    /// mongod's batch-size rule for `insert`/`update`/`delete`: 1 to 100,000 statements (16).
+    static func checkBatchSize(_ count: Int) throws(CommandError) {
+        guard count >= 1, count <= Int(ServerEnvironment.maxWriteBatchSize) else {
+            throw CommandError(code: 16, codeName: "InvalidLength", message: "Write batch sizes must be between 1 and \(ServerEnvironment.maxWriteBatchSize). Got \(count) operations.")
+        }
+    }
+
     /// Encodes write errors as mongod does.
     static func errors(_ errors: [WriteError]) -> BSONValue {
         .array(errors.sorted { $0.index < $1.index }.map { e in
