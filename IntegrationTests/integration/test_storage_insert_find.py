@@ -101,7 +101,8 @@ def test_insert_array_or_regex_id_rejected(db):
     assert reply["writeErrors"][0]["code"] == 2
 
 
-def test_oversized_document_rejected_with_10334(daemon, db):
+def test_oversized_document_rejected_with_bad_value(daemon, db):
+    """mongod's fixDocumentForInsert answers 2 BadValue "object to insert too large"."""
     big = b"\x00" * (16 * 1024 * 1024)  # the document is a little over 16 MiB with its framing
     doc = bson.encode({"_id": 1, "data": bson.Binary(big)})
     small = bson.encode({"_id": 2})
@@ -111,7 +112,7 @@ def test_oversized_document_rejected_with_10334(daemon, db):
     assert reply["ok"] == 1, reply
     assert reply["n"] == 1
     (err,) = reply["writeErrors"]
-    assert err["index"] == 0 and err["code"] == 10334
+    assert err["index"] == 0 and err["code"] == 2
     assert db.c.find_one({"_id": 2}) is not None
     assert db.c.find_one({"_id": 1}) is None
 
@@ -268,9 +269,15 @@ def test_skip_and_limit(people):
 
 
 def test_negative_limit_means_single_batch(db, people):
-    reply = db.command({"find": "p", "limit": -3, "sort": {"_id": 1}})
+    # Drivers send a negative limit as {limit: 3, singleBatch: true}; the find command itself
+    # refuses negative values, as mongod's IDL does (51024).
+    assert [d["_id"] for d in db.p.find().sort("_id", 1).limit(-3)] == [0, 1, 2]
+    reply = db.command({"find": "p", "limit": 3, "singleBatch": True, "sort": {"_id": 1}})
     assert [d["_id"] for d in reply["cursor"]["firstBatch"]] == [0, 1, 2]
     assert reply["cursor"]["id"] == 0
+    with pytest.raises(OperationFailure) as raised:
+        db.command({"find": "p", "limit": -3})
+    assert raised.value.code == 51024
 
 
 def test_limit_with_batch_size_closes_cursor_at_limit(db, people):

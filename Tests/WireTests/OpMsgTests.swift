@@ -8,6 +8,18 @@ private func parseMsg(_ bytes: [UInt8]) throws -> OpMsg {
     try OpMsg(frame: try decodeFrame(bytes))
 }
 
+/// Expects `bytes` to be well framed but refused: `.rejected` with 22 InvalidBSON.
+func expectRejected(_ bytes: [UInt8], legacy: Bool, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let request = try WireRequest.parse(try decodeFrame(bytes))
+    guard case .rejected(let rejection) = request else {
+        Issue.record("expected .rejected, got \(request)", sourceLocation: sourceLocation)
+        return
+    }
+    #expect(rejection.code == 22 && rejection.codeName == "InvalidBSON", sourceLocation: sourceLocation)
+    #expect(rejection.error.kind == .invalidBSON, sourceLocation: sourceLocation)
+    #expect(rejection.legacy == legacy, sourceLocation: sourceLocation)
+}
+
 /// Expects parsing `bytes` as an OP_MSG to fail with `kind`.
 private func expectMsgError(
     _ kind: WireProtocolError.Kind, _ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation
@@ -207,16 +219,28 @@ private func expectMsgError(
         #expect(error?.kind == .duplicateIdentifier)
     }
 
-    @Test func invalidBSON() throws {
-        try expectMsgError(.invalidDocument, Fixtures.opMsg(sections: [0] + Fixtures.invalidDocument))
+    @Test func invalidBSONIsRefusedNotFatal() throws {
+        try expectRejected(Fixtures.opMsg(sections: [0] + Fixtures.invalidDocument), legacy: false)
         var s = Bytes()
         s.bytes = Fixtures.bodySection(Self.ping)
         s.sequence("documents", [Fixtures.chunkDocuments[0].bytes, Fixtures.invalidDocument])
-        try expectMsgError(.invalidDocument, Fixtures.opMsg(sections: s.bytes))
+        try expectRejected(Fixtures.opMsg(sections: s.bytes), legacy: false)
         // Missing trailing zero of the document.
         var noTerminator = Self.ping.bytes
         noTerminator[noTerminator.count - 1] = 1
-        try expectMsgError(.invalidDocument, Fixtures.opMsg(sections: [0] + noTerminator))
+        try expectRejected(Fixtures.opMsg(sections: [0] + noTerminator), legacy: false)
+        // OpMsg itself still throws, with the non-fatal kind.
+        let error = #expect(throws: WireProtocolError.self) {
+            try OpMsg(frame: try decodeFrame(Fixtures.opMsg(sections: [0] + Fixtures.invalidDocument)))
+        }
+        #expect(error?.kind == .invalidBSON)
+    }
+
+    @Test func framingFaultAfterInvalidBSONStillCloses() throws {
+        // An invalid body followed by an unknown section kind: the framing fault wins.
+        try expectMsgError(.unknownSectionKind, Fixtures.opMsg(sections: [0] + Fixtures.invalidDocument + [7]))
+        // A document length below 5 is a framing fault.
+        try expectMsgError(.invalidDocument, Fixtures.opMsg(sections: [0, 4, 0, 0, 0]))
     }
 
     @Test func wrongOpCode() throws {

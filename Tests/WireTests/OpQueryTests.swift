@@ -96,13 +96,20 @@ private func expectQueryError(
     }
 
     @Test func badCommands() throws {
-        let empty = try parseQuery(Fixtures.opQuery(query: BSONDocument().bytes))
+        let empty = try OpQuery(frame: decodeFrame(Fixtures.opQuery(query: BSONDocument().bytes)))
         #expect(throws: WireProtocolError.self) { try empty.command() }
-        let wrappedEmpty = try parseQuery(Fixtures.opQuery(query: doc(["$query": .document([:])]).bytes))
+        let wrappedEmpty = try OpQuery(frame: decodeFrame(Fixtures.opQuery(query: doc(["$query": .document([:])]).bytes)))
         #expect(throws: WireProtocolError.self) { try wrappedEmpty.command() }
-        let notDocument = try parseQuery(Fixtures.opQuery(query: doc(["$query": 1]).bytes))
+        let notDocument = try OpQuery(frame: decodeFrame(Fixtures.opQuery(query: doc(["$query": 1]).bytes)))
         let error = #expect(throws: WireProtocolError.self) { try notDocument.command() }
         #expect(error?.kind == .invalidCommand)
+        // WireRequest answers them with 9 FailedToParse instead of closing the connection.
+        let request = try WireRequest.parse(decodeFrame(Fixtures.opQuery(query: doc(["$query": 1]).bytes)))
+        guard case .rejected(let rejection) = request else {
+            Issue.record("expected .rejected, got \(request)")
+            return
+        }
+        #expect(rejection.code == 9 && rejection.legacy)
     }
 
     @Test func malformed() throws {
@@ -113,8 +120,8 @@ private func expectQueryError(
         try expectQueryError(.truncated, Fixtures.opQuery(query: ping + [1, 2]))
         // Query document cut short.
         try expectQueryError(.truncated, Fixtures.opQuery(query: Array(ping.dropLast())))
-        // Invalid query document.
-        try expectQueryError(.invalidDocument, Fixtures.opQuery(query: Fixtures.invalidDocument))
+        // Invalid query document: refused with an error reply, not fatal.
+        try expectRejected(Fixtures.opQuery(query: Fixtures.invalidDocument), legacy: true)
         // Unterminated namespace.
         try expectQueryError(.invalidCString, Fixtures.message(requestID: 1, opCode: 2004, body: [4, 0, 0, 0, 0x61, 0x62]))
         // Header fields cut off.
