@@ -57,6 +57,9 @@ public struct SQLiteConfiguration: Sendable {
     var writerPragmas: [String] {
         var pragmas = [
             "PRAGMA page_size = \(pageSize)",
+            // Only takes effect when the file is created (older files are converted by `compact`):
+            // free pages can then be given back with `PRAGMA incremental_vacuum`.
+            "PRAGMA auto_vacuum = INCREMENTAL",
             "PRAGMA journal_mode = WAL",
             "PRAGMA synchronous = \(synchronous.rawValue)",
             "PRAGMA cache_size = -\(cacheSizeKiB)",

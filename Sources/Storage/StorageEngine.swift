@@ -65,6 +65,9 @@ public protocol StorageEngine: Sendable {
     /// Background housekeeping the server runs periodically (e.g. reclaiming space); returns a line
     /// per thing it did, for the log. Does a bounded amount of work per call.
     func maintenance() async throws -> [String]
+    /// The `compact` command: gives the space of deleted data back to the operating system; returns
+    /// the bytes freed. Default in StorageEngine+Compact.swift.
+    func compact(_ namespace: Namespace) async throws -> Int64
 }
 
 extension StorageEngine {

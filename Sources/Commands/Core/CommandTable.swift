@@ -6,6 +6,7 @@ public enum CommandTable {
         AggregateCommand.self,
         BuildInfoCommand.self,
         CollStatsCommand.self,
+        CompactCommand.self,
         ConnectionStatusCommand.self,
         CountCommand.self,
         CreateCommand.self,

@@ -24,6 +24,9 @@ final class BlobStore: Sendable {
         /// `fdatasync` the segments a transaction appended to before its COMMIT (with
         /// `synchronous = FULL`, so payloads are as durable as the rows).
         var syncOnCommit = false
+        /// Maintenance compacts the active segment, and gives back the blocks reserved ahead of
+        /// it, only once the writer has appended nothing for this long.
+        var idleBeforeReclaiming: Duration = .seconds(5)
     }
 
     /// The directory of the segment files.
@@ -38,8 +41,11 @@ final class BlobStore: Sendable {
         var reserved: Int64 = 0
     }
 
-    /// How much is reserved ahead of the active segment's end at a time.
+    /// At most this much is reserved ahead of the active segment's end at a time.
     static let reserveStep: Int64 = 32 << 20
+    /// At least this much is reserved at a time: a segment reserves about as much as it already
+    /// holds (1, 2, 4 … 32 MiB), so a segment of small files does not sit on 32 MiB of blocks.
+    static let minimumReserveStep: Int64 = 1 << 20
 
     /// What the writer's current transaction did, so it can be committed or undone.
     struct Transaction {
@@ -59,6 +65,8 @@ final class BlobStore: Sendable {
         var generation: UInt64 = 0
         var readers: [UInt64: Int] = [:]
         var retired: [(id: Int64, generation: UInt64)] = []
+        /// When the writer last appended (reservations are given back once it has been idle).
+        var lastAppend = ContinuousClock.now
     }
 
     /// Everything mutable, behind one lock (writer state, open files, read generations).
@@ -140,11 +148,8 @@ final class BlobStore: Sendable {
         let length = Int64(bytes.count)
         var target = state.withLock { $0.active }
         if let current = target, current.size > 0, current.size + length > configuration.segmentBytes {
-            _ = try c.execute("UPDATE gl_segments SET sealed_size = ? WHERE id = ?", [.integer(current.size), .integer(current.file.id)])
-            // Give back blocks reserved past the sealed end.
-            try current.file.truncate(to: current.size)
+            try seal(c, current)
             target = nil
-            state.withLock { $0.active = nil }
         }
         if target == nil {
             _ = try c.execute("INSERT INTO gl_segments(sealed_size, dead) VALUES (NULL, 0)")
@@ -159,7 +164,7 @@ final class BlobStore: Sendable {
         }
         guard var active = target else { throw BlobStoreError("no active segment") }
         if active.size + length > active.reserved {
-            let step = max(Self.reserveStep, length)
+            let step = max(Self.reserveStep(forSize: active.size), length)
             let end = min(max(active.size + length, active.reserved + step), max(configuration.segmentBytes, active.size + length))
             active.file.preallocate(from: active.reserved, length: end - active.reserved)
             active.reserved = end
@@ -171,8 +176,26 @@ final class BlobStore: Sendable {
             s.active = active
             s.transaction.appended.append(ref)
             s.dirty.insert(ref.segment)
+            s.lastAppend = .now
         }
         return ref
+    }
+
+    /// How much to reserve past the end of an active segment holding `size` bytes: about `size`,
+    /// between ``minimumReserveStep`` and ``reserveStep``.
+    static func reserveStep(forSize size: Int64) -> Int64 {
+        min(reserveStep, max(minimumReserveStep, size))
+    }
+
+    /// Seals `active` (inside the writer's transaction): it takes no more appends and its blocks
+    /// reserved past the end are given back. The next append starts a new segment.
+    func seal(_ c: SQLiteConnection, _ active: Active) throws {
+        _ = try c.execute("UPDATE gl_segments SET sealed_size = ? WHERE id = ?", [.integer(active.size), .integer(active.file.id)])
+        // Give back blocks reserved past the sealed end (a truncation to the same size frees them).
+        try active.file.truncate(to: active.size)
+        state.withLock { s in
+            if s.active?.file.id == active.file.id { s.active = nil }
+        }
     }
 
     /// Runs `body` in a SAVEPOINT (``SQLiteConnection/transaction(_:_:)`` nested in the writer's
