@@ -11,6 +11,10 @@ import Query
 public enum QueryPlanner {
     /// `$in` lists longer than this are not expanded into ranges.
     public static let maxInExpansion = 256
+    /// A compound index multiplies its fields' `$in` lists; once the product would pass this many
+    /// ranges the remaining fields are left to the filter (3 fields of 200 values would otherwise
+    /// make 8 million ranges).
+    public static let maxRanges = 4096
 
     /// Plans a query. A `hint` naming no index is BadValue, as in MongoDB.
     public static func plan(
@@ -68,6 +72,7 @@ public enum QueryPlanner {
                     if descending { e = e.map { ~$0 } }
                     encoded.insert(e)
                 }
+                guard prefixes.count * encoded.count <= maxRanges else { break }
                 let sortedValues = encoded.sorted { $0.lexicographicallyPrecedes($1) }
                 prefixes = prefixes.flatMap { p in sortedValues.map { p + $0 } }
                 pinned += 1

@@ -87,7 +87,10 @@ public struct PipelineExecution: Sendable {
         while i < stages.count {
             switch stages[i] {
             case .match(let filter):
-                guard filter.matches(doc) else { return }
+                guard filter.matches(doc) else {
+                    try filter.checkMatching()
+                    return
+                }
             case .reshape(let projection):
                 doc = try projection.apply(doc)
             case .replaceRoot(let expr, let stage):

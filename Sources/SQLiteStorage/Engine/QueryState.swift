@@ -43,7 +43,7 @@ struct QueryState: Sendable {
         let filter = self.filter
         try Scanner.scan(c, entry: entry, blobs: blobs, plan: plan, position: &position) { rid, doc in
             if dedupe && seen.contains(rid) { return .next }
-            guard filter.matches(doc) else { return .next }
+            guard filter.matches(doc) else { return filter.matchingFailed ? .stopBefore : .next }
             if skip > 0 {
                 skip -= 1
                 if dedupe { seen.insert(rid) }
@@ -56,6 +56,7 @@ struct QueryState: Sendable {
             if let l = limit { limit = l - 1 }
             return out.count >= maxCount || limit == 0 || bytes >= maxBytes ? .stopAfter : .next
         }
+        try filter.checkMatching()
         self.position = position
         self.skipRemaining = skip
         self.limitRemaining = limit
@@ -74,7 +75,7 @@ struct QueryState: Sendable {
         var exceeded = false
         try Scanner.scan(c, entry: entry, blobs: blobs, plan: plan, position: &position) { rid, doc in
             if dedupe && !seen.insert(rid).inserted { return .next }
-            guard filter.matches(doc) else { return .next }
+            guard filter.matches(doc) else { return filter.matchingFailed ? .stopBefore : .next }
             bytes += doc.bytes.count
             if bytes > memoryLimit {
                 exceeded = true
@@ -83,6 +84,7 @@ struct QueryState: Sendable {
             out.append((rid, doc))
             return .next
         }
+        try filter.checkMatching()
         if exceeded {
             throw StorageError(.queryExceededMemoryLimit,
                                "Sort exceeded memory limit of \(memoryLimit) bytes, but did not opt in to external sorting.")
@@ -101,8 +103,9 @@ struct QueryState: Sendable {
         try Scanner.scan(c, entry: entry, blobs: blobs, plan: plan, position: &position) { rid, doc in
             if dedupe && !seen.insert(rid).inserted { return .next }
             if filter.matches(doc) { out.append(rid) }
-            return .next
+            return filter.matchingFailed ? .stopBefore : .next
         }
+        try filter.checkMatching()
         return out
     }
 
@@ -136,10 +139,11 @@ struct QueryState: Sendable {
         var found: (Int64, BSONDocument)?
         let filter = self.filter
         try Scanner.scan(c, entry: entry, blobs: blobs, plan: plan, position: &position) { rid, doc in
-            guard filter.matches(doc) else { return .next }
+            guard filter.matches(doc) else { return filter.matchingFailed ? .stopBefore : .next }
             found = (rid, doc)
             return .stopAfter
         }
+        try filter.checkMatching()
         return found
     }
 }
