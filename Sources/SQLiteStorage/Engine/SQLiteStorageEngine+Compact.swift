@@ -48,7 +48,13 @@ extension SQLiteStorageEngine {
     /// to the database file, which holds no chunk payloads), otherwise it is left alone. Returns
     /// the pages given back.
     func vacuum(minimumFreePages: Int, convert: Bool) async throws -> Int {
-        try await db.write { c -> Int in
+        // Look first on a reader, so an idle server does not take the writer every 10 s for nothing.
+        let free = try await read { c -> Int64 in
+            guard case .integer(let free)? = try c.pragma("freelist_count") else { return 0 }
+            return free
+        }
+        guard free >= minimumFreePages else { return 0 }
+        return try await db.write { c -> Int in
             guard case .integer(let free)? = try c.pragma("freelist_count"), free >= minimumFreePages else { return 0 }
             guard case .integer(let mode)? = try c.pragma("auto_vacuum") else { return 0 }
             if mode == 2 {
