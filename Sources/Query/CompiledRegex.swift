@@ -31,8 +31,9 @@ public final class CompiledRegex: @unchecked Sendable {
     private let failure = Atomic<Int32>(0)
 
     /// Compiles `pattern` with MongoDB option letters: `i` caseless, `m` multiline, `s` dot-all,
-    /// `x` extended, `u` (accepted, UTF is always on). Throws BadValue for other letters or a
-    /// pattern PCRE2 rejects.
+    /// `x` extended, `u` (accepted, UTF is always on). Throws 51108 for another letter (a NUL in
+    /// the options included), 2 BadValue for a NUL in the pattern and 51091 for a pattern PCRE2
+    /// rejects, in mongod's order.
     public init(pattern: String, options: String) throws {
         var flags: UInt32 = UInt32(PCRE2_UTF)
         for c in options {
@@ -42,11 +43,12 @@ public final class CompiledRegex: @unchecked Sendable {
             case "s": flags |= UInt32(PCRE2_DOTALL)
             case "x": flags |= UInt32(PCRE2_EXTENDED)
             case "u": break
-            default: throw QueryError.location(51108, "invalid flag in regex options: \(c)")
+            // mongod's `flagsToOptions` words it with an empty operator name before the space.
+            default: throw QueryError.location(51108, " invalid flag in regex options: \(c)")
             }
         }
         if pattern.utf8.contains(0) {
-            throw QueryError.location(51109, "Regular expression cannot contain an embedded null byte")
+            throw QueryError.badValue("Regular expression cannot contain an embedded null byte")
         }
         guard pattern.utf8.count <= Self.maxPatternLength else {
             throw QueryError.location(51091, "Regular expression is invalid: pattern string is longer than the limit set by the application")

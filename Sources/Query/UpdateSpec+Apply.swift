@@ -98,7 +98,7 @@ extension UpdateSpec {
             return c > 0 ? .set(x) : .keep
         case .currentDate(let timestamp):
             let ms = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
-            return .set(timestamp ? .timestamp(BSONTimestamp(time: UInt32(truncatingIfNeeded: ms / 1000), increment: 1)) : .datetime(ms))
+            return .set(timestamp ? .timestamp(LogicalClock.tick(now: now)) : .datetime(ms))
         case .push(let spec):
             var arr: [BSONValue]
             switch v {

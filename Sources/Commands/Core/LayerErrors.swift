@@ -13,6 +13,22 @@ extension Namespace {
     static func checked(_ database: String, _ collection: String) throws(CommandError) -> Namespace {
         try Namespace(database: database, collection: collection)
     }
+
+    /// The namespace a `getMore`/`killCursors` names: a collection, or one of the pseudo
+    /// collections of mongod's listing cursors, `$cmd.listCollections` and
+    /// `$cmd.listIndexes.<collection>`.
+    static func cursorNamespace(_ database: String, _ collection: String) throws(CommandError) -> Namespace {
+        if collection == "$cmd.listCollections" {
+            try Namespace.checkDatabaseName(database)
+            return Namespace(unchecked: database, collection)
+        }
+        if collection.hasPrefix("$cmd.listIndexes.") {
+            let target = String(collection.dropFirst("$cmd.listIndexes.".count))
+            _ = try Namespace.checked(database, target)
+            return Namespace(unchecked: database, collection)
+        }
+        return try Namespace.checked(database, collection)
+    }
 }
 
 extension CommandRequest {

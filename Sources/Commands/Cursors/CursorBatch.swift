@@ -23,6 +23,28 @@ public enum CursorBatch {
         return (docs, await cursor.isExhausted)
     }
 
+    /// The first batch of a listing already in memory (`listCollections`, `listIndexes`): at
+    /// most `batchSize` documents (all of them when nil, as mongod) within the reply byte limit.
+    /// What is left stays in a cursor registered for `getMore` under `namespace`, owned by the
+    /// requesting connection and session like any other cursor.
+    public static func firstBatch(
+        of docs: [BSONDocument], batchSize: Int?, namespace: Namespace,
+        request: CommandRequest, context: CommandContext
+    ) async throws -> BSONDocument {
+        let cursor = ArrayCursor(docs)
+        let (batch, exhausted) = try await fetch(
+            from: cursor, count: batchSize ?? Int.max, bytes: maxReplyBytes, projection: nil)
+        var id: Int64 = 0
+        if exhausted {
+            await cursor.close()
+        } else {
+            id = await context.cursors.register(
+                cursor, namespace: namespace, connectionId: context.connection.id,
+                session: request.body["lsid"], noTimeout: false, projection: nil)
+        }
+        return reply(batch, id: id, namespace: namespace, first: true)
+    }
+
     /// The reply document for a batch.
     /// Written in one pass into one buffer: a batch of many megabytes is copied once here.
     public static func reply(_ docs: [BSONDocument], id: Int64, namespace: Namespace, first: Bool) -> BSONDocument {

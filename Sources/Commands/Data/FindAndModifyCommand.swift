@@ -12,7 +12,7 @@ public enum FindAndModifyCommand: CommandHandler {
     public static let names = ["findAndModify", "findandmodify"]
     public static let help = "Atomically modifies and returns a single document."
     public static let parameters = ParameterSpec(
-        optional: ["query", "sort", "remove", "update", "new", "fields", "upsert"],
+        optional: ["query", "sort", "remove", "update", "new", "fields", "upsert", "bypassEmptyTsReplacement"],
         ignored: ["bypassDocumentValidation", "writeConcern", "hint", "let", "maxTimeMS", "comment"],
         unimplemented: ["arrayFilters", "collation"])
 
@@ -32,6 +32,9 @@ public enum FindAndModifyCommand: CommandHandler {
         case .document(let d)?:
             if remove { throw CommandError(.failedToParse, "Cannot specify both an update and remove=true") }
             update = try UpdateSpec(d)
+            if !(try request.bool("bypassEmptyTsReplacement", default: false)) {
+                update = try update?.replacingEmptyTimestamps()
+            }
         case .array?:
             if remove { throw CommandError(.failedToParse, "Cannot specify both an update and remove=true") }
             throw CommandError(.notImplemented, "\(request.name): pipeline-style updates are not implemented yet")

@@ -13,7 +13,7 @@ public enum GetMoreCommand: CommandHandler {
             throw CommandError.wrongType("getMore", in: "getMore", expected: "long", got: request.argument?.type ?? .null)
         }
         guard let collection = try request.string("collection") else { throw CommandError.missingField("collection", in: "getMore") }
-        let namespace = try Namespace.checked(request.database, collection)
+        let namespace = try Namespace.cursorNamespace(request.database, collection)
         let batchSize = try ClientNumbers.nonNegative(request.body["batchSize"], field: "batchSize", path: "getMore.batchSize").map { Int($0) }
         let lease = try await context.cursors.checkOut(id: id, namespace: namespace, session: request.body["lsid"])
         ServerCounters.bump(context.environment.counters.getMores)

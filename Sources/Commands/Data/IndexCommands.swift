@@ -35,7 +35,9 @@ public enum CreateIndexesCommand: CommandHandler {
     }
 }
 
-/// `listIndexes`: a cursor over a collection's index specs; 26 when the collection is missing.
+/// `listIndexes`: a cursor over a collection's index specs (26 when the collection is missing);
+/// `cursor.batchSize` limits the first batch, the rest comes from `getMore` on
+/// `<db>.$cmd.listIndexes.<collection>`.
 public enum ListIndexesCommand: CommandHandler {
     public static let names = ["listIndexes"]
     public static let help = "Lists a collection's indexes."
@@ -43,11 +45,12 @@ public enum ListIndexesCommand: CommandHandler {
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
         let namespace = try request.namespace()
-        _ = try CursorOptions.parse(request)
+        let options = try CursorOptions.parse(request)
         let specs = try await context.storage.listIndexes(namespace)
         let docs = specs.map { $0.spec }
         let cursorNS = Namespace(unchecked: namespace.database, "$cmd.listIndexes.\(namespace.collection)")
-        return CursorBatch.reply(docs, id: 0, namespace: cursorNS, first: true)
+        return try await CursorBatch.firstBatch(
+            of: docs, batchSize: options?.batchSize, namespace: cursorNS, request: request, context: context)
     }
 }
 

@@ -1,4 +1,5 @@
 import BSON
+import Query
 import Storage
 
 /// `insert`: adds documents, from the body or a kind-1 `documents` sequence.
@@ -6,16 +7,17 @@ public enum InsertCommand: CommandHandler {
     public static let names = ["insert"]
     public static let help = "Inserts documents."
     public static let parameters = ParameterSpec(
-        required: ["documents"], optional: ["ordered"],
+        required: ["documents"], optional: ["ordered", "bypassEmptyTsReplacement"],
         ignored: ["bypassDocumentValidation", "writeConcern", "let", "comment"])
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
         let namespace = try request.writableNamespace()
         let documents = try request.documents("documents")
         let ordered = try request.bool("ordered", default: true)
+        let keepEmptyTimestamps = try request.bool("bypassEmptyTsReplacement", default: false)
         try WriteReply.checkBatchSize(documents.count)
         let checked = WriteReply.prevalidate(documents, ordered: ordered) { doc throws(CommandError) in
-            try InsertCommand.prepare(doc)
+            try InsertCommand.prepare(doc, replacingEmptyTimestamps: !keepEmptyTimestamps)
         }
         var result = InsertResult(inserted: 0, writeErrors: [])
         if !checked.valid.isEmpty {
@@ -32,9 +34,11 @@ public enum InsertCommand: CommandHandler {
     }
 
     /// mongod's `fixDocumentForInsert`: checks the size (2), the nesting depth (15 `Overflow`)
-    /// and `_id` (no array/regex/undefined, no `$`-prefixed fields inside it (52), only one),
-    /// then puts `_id` first, generating an ObjectId when there is none.
-    static func prepare(_ doc: BSONDocument) throws(CommandError) -> BSONDocument {
+    /// and `_id` (no array/regex/undefined (53), no `$`-prefixed fields inside it (52), only one
+    /// (2)), then puts `_id` first, generating an ObjectId when there is none, and gives every
+    /// top-level `Timestamp(0, 0)` other than `_id` the next cluster time (unless the command
+    /// says `bypassEmptyTsReplacement: true`).
+    static func prepare(_ doc: BSONDocument, replacingEmptyTimestamps: Bool = true) throws(CommandError) -> BSONDocument {
         guard doc.bytes.count <= Int(ServerEnvironment.maxBsonObjectSize) else {
             throw CommandError(.badValue, "object to insert too large. size in bytes: \(doc.bytes.count), max size: \(ServerEnvironment.maxBsonObjectSize)")
         }
@@ -47,33 +51,24 @@ public enum InsertCommand: CommandHandler {
         for e in doc.elements {
             defer { first = false }
             guard e.key == "_id" else { continue }
-            try checkId(e.value)
+            do {
+                try StorableId.check(e.value)
+            } catch {
+                throw CommandError(code: error.code, codeName: error.codeName, message: error.message)
+            }
             guard id == nil else { throw CommandError(.badValue, "can't have multiple _id fields in one document") }
             id = e
             idIsFirst = first
         }
-        if idIsFirst { return doc }
+        let fixed = replacingEmptyTimestamps ? LogicalClock.replacingEmptyTimestamps(in: doc) : nil
+        if idIsFirst && fixed == nil { return doc }
+        let source = fixed ?? doc
         var out = BSONDocument()
         if let id { out.append(raw: id) } else { out.append("_id", .objectId(ObjectId())) }
-        for e in doc.elements where e.key != "_id" { out.append(raw: e) }
+        for e in source.elements where e.key != "_id" { out.append(raw: e) }
         guard out.bytes.count <= Int(ServerEnvironment.maxBsonObjectSize) else {
             throw CommandError(.badValue, "object to insert too large. size in bytes: \(out.bytes.count), max size: \(ServerEnvironment.maxBsonObjectSize)")
         }
         return out
-    }
-
-    /// mongod's `storageValidIdField`.
-    static func checkId(_ id: BSONValue) throws(CommandError) {
-        switch id {
-        case .array: throw CommandError(.badValue, "can't use an array for _id")
-        case .regex: throw CommandError(.badValue, "can't use a regex for _id")
-        case .undefined: throw CommandError(.badValue, "can't use a undefined for _id")
-        case .document(let d):
-            if let key = d.keys.first(where: { $0.hasPrefix("$") }) {
-                throw CommandError(code: 52, codeName: "DollarPrefixedFieldName",
-                                   message: "_id fields may not contain '$'-prefixed fields: \(key) is not valid for storage.")
-            }
-        default: break
-        }
     }
 }

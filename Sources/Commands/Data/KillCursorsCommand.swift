@@ -8,7 +8,7 @@ public enum KillCursorsCommand: CommandHandler {
     public static let parameters = ParameterSpec(required: ["cursors"])
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
-        let namespace = try request.namespace()
+        let namespace = try Namespace.cursorNamespace(request.database, request.collectionName())
         guard case .array(let values)? = request.body["cursors"] else {
             throw CommandError.wrongType("cursors", in: "killCursors", expected: "array", got: request.body["cursors"]?.type ?? .null)
         }

@@ -2,7 +2,8 @@ import BSON
 import Query
 import Storage
 
-/// `listCollections`: a cursor over the database's collections.
+/// `listCollections`: a cursor over the database's collections; `cursor.batchSize` limits the
+/// first batch and the rest is read with `getMore` on `<db>.$cmd.listCollections`.
 public enum ListCollectionsCommand: CommandHandler {
     public static let names = ["listCollections"]
     public static let help = "Lists the collections of a database."
@@ -10,7 +11,7 @@ public enum ListCollectionsCommand: CommandHandler {
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
         let filter = try Filter(request.document("filter") ?? BSONDocument())
-        _ = try CursorOptions.parse(request)
+        let options = try CursorOptions.parse(request)
         let nameOnly = try request.bool("nameOnly", default: false)
         var docs: [BSONDocument] = []
         for info in try await context.storage.listCollections(in: request.database) {
@@ -25,6 +26,7 @@ public enum ListCollectionsCommand: CommandHandler {
             docs.append(nameOnly ? ["name": .string(info.name), "type": "collection"] : full)
         }
         let ns = Namespace(unchecked: request.database, "$cmd.listCollections")
-        return CursorBatch.reply(docs, id: 0, namespace: ns, first: true)
+        return try await CursorBatch.firstBatch(
+            of: docs, batchSize: options?.batchSize, namespace: ns, request: request, context: context)
     }
 }

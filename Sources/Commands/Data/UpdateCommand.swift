@@ -7,7 +7,7 @@ public enum UpdateCommand: CommandHandler {
     public static let names = ["update"]
     public static let help = "Updates documents."
     public static let parameters = ParameterSpec(
-        required: ["updates"], optional: ["ordered"],
+        required: ["updates"], optional: ["ordered", "bypassEmptyTsReplacement"],
         ignored: ["bypassDocumentValidation", "writeConcern", "let", "comment"])
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
@@ -15,8 +15,9 @@ public enum UpdateCommand: CommandHandler {
         let statements = try request.documents("updates")
         try WriteReply.checkBatchSize(statements.count)
         let ordered = try request.bool("ordered", default: true)
+        let keepEmptyTimestamps = try request.bool("bypassEmptyTsReplacement", default: false)
         let checked = WriteReply.prevalidate(statements, ordered: ordered) { doc throws in
-            try UpdateCommand.parse(doc)
+            try UpdateCommand.parse(doc, replacingEmptyTimestamps: !keepEmptyTimestamps)
         }
         var result = UpdateResult()
         if !checked.valid.isEmpty {
@@ -42,14 +43,18 @@ public enum UpdateCommand: CommandHandler {
         return reply
     }
 
-    /// Parses one `{q, u, multi, upsert}` statement.
-    static func parse(_ doc: BSONDocument) throws -> UpdateStatement {
+    /// Parses one `{q, u, multi, upsert}` statement. A replacement document's top-level
+    /// `Timestamp(0, 0)` fields get the cluster time here, as mongod's replacement executor does
+    /// (for a matched document and an upsert alike).
+    static func parse(_ doc: BSONDocument, replacingEmptyTimestamps: Bool = true) throws -> UpdateStatement {
         guard case .document(let q)? = doc["q"] else {
             throw CommandError(.failedToParse, "BSON field 'update.updates.q' is missing but a required field")
         }
-        let spec: UpdateSpec
+        var spec: UpdateSpec
         switch doc["u"] {
-        case .document(let u)?: spec = try UpdateSpec(u)
+        case .document(let u)?:
+            spec = try UpdateSpec(u)
+            if replacingEmptyTimestamps { spec = try spec.replacingEmptyTimestamps() }
         case .array?: throw CommandError(.notImplemented, "update: pipeline-style updates are not implemented yet")
         default: throw CommandError(.failedToParse, "BSON field 'update.updates.u' is missing but a required field")
         }

@@ -83,7 +83,7 @@ enum AggregationArithmetic {
             }
         }
         guard let date else { return acc.value }
-        return .datetime(date &+ millis(acc.value))
+        return .datetime(try offset(date, by: acc.value, in: "$add"))
     }
 
     static func multiply(_ values: [BSONValue?]) throws(QueryError) -> BSONValue? {
@@ -101,9 +101,11 @@ enum AggregationArithmetic {
         guard let a, let b, !isNullish(a), !isNullish(b) else { return .null }
         switch (a, b) {
         case (.datetime(let x), .datetime(let y)):
-            return .int64(x &- y)
+            let (difference, overflow) = x.subtractingReportingOverflow(y)
+            guard !overflow else { throw dateOverflow("$subtract") }
+            return .int64(difference)
         case (.datetime(let x), _) where b.isNumber:
-            return .datetime(x &- millis(b))
+            return .datetime(try offset(x, by: negate(b), in: "$subtract"))
         default:
             guard a.isNumber, b.isNumber else {
                 throw QueryError.location(16556, "can't $subtract \(b.type.alias) from \(a.type.alias)")
@@ -136,16 +138,37 @@ enum AggregationArithmetic {
         }
     }
 
-    /// A number as whole milliseconds (rounded half away from zero, clamped).
-    static func millis(_ v: BSONValue) -> Int64 {
-        switch v {
-        case .int32(let i): return Int64(i)
-        case .int64(let i): return i
+    /// `date` moved by a number of milliseconds, as mongod computes a date's `$add`/`$subtract`:
+    /// integers exactly, doubles and decimals rounded to a whole millisecond. A result outside
+    /// the int64 range, a NaN or an infinity is 15 `Overflow` ("date overflow in $add"), never
+    /// a wrapped date.
+    static func offset(_ date: Int64, by amount: BSONValue, in op: String) throws(QueryError) -> Int64 {
+        switch amount {
+        case .int32(let i):
+            let (r, o) = date.addingReportingOverflow(Int64(i))
+            guard !o else { throw dateOverflow(op) }
+            return r
+        case .int64(let i):
+            let (r, o) = date.addingReportingOverflow(i)
+            guard !o else { throw dateOverflow(op) }
+            return r
         default:
-            let d = (v.doubleValue ?? 0).rounded()
-            guard d.isFinite else { return 0 }
-            return Int64(clamping: Int(exactly: d) ?? (d < 0 ? Int.min : Int.max))
+            // mongod rounds the offset first: a double half away from zero, a decimal half to even.
+            guard let d = amount.doubleValue else { throw dateOverflow(op) }
+            var rule = FloatingPointRoundingRule.toNearestOrAwayFromZero
+            if case .decimal128 = amount { rule = .toNearestOrEven }
+            let whole = d.rounded(rule)
+            // 2^63 is the first double past Int64.max, so the upper bound is exclusive.
+            guard whole.isFinite, whole >= -9_223_372_036_854_775_808.0, whole < 9_223_372_036_854_775_808.0,
+                  let ms = Int64(exactly: whole) else { throw dateOverflow(op) }
+            let (r, o) = date.addingReportingOverflow(ms)
+            guard !o else { throw dateOverflow(op) }
+            return r
         }
+    }
+
+    static func dateOverflow(_ op: String) -> QueryError {
+        QueryError(code: 15, codeName: "Overflow", message: "date overflow in \(op)")
     }
 
     /// A date as ISO 8601 in UTC with milliseconds (`2024-01-02T03:04:05.006Z`).

@@ -156,7 +156,7 @@ extension SQLiteStorageEngine {
             (doc, _) = try st.update.apply(to: seed, isUpsertInsert: true)
         }
         if let id = doc["_id"] {
-            if case .array = id { throw StorageError(.badValue, "can't use an array for _id") }
+            try StorableId.check(id)
             doc = doc.prepending("_id", id)
         } else {
             doc = doc.prepending("_id", .objectId(ObjectId()))
