@@ -13,8 +13,12 @@ public enum LogicalClock {
     /// increment plus one while the second has not moved on (or the wall clock went back).
     public static func tick(now: Date = Date()) -> BSONTimestamp {
         let seconds = now.timeIntervalSince1970
-        let wall: UInt32 = seconds.isFinite && seconds > 0
-            ? UInt32(clamping: Int64(seconds.rounded(.down))) : 0
+        let wall: UInt32
+        if seconds.isFinite && seconds > 0 {
+            wall = seconds < 4_294_967_295.0 ? UInt32(seconds.rounded(.down)) : .max
+        } else {
+            wall = 0
+        }
         return last.withLock { previous in
             var next: BSONTimestamp
             if wall > previous.time {
