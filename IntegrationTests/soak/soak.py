@@ -83,7 +83,7 @@ class HostileClient(threading.Thread):
     def __init__(self, index: int, daemon: SoakDaemon, cases: list[hostile.Case], tally: HostileTally,
                  deadline: float, seed: int) -> None:
         super().__init__(name=f"soak-hostile-{index}", daemon=True)
-        self.daemon_ = daemon
+        self.server = daemon
         self.cases = cases
         self.tally = tally
         self.deadline = deadline
@@ -95,7 +95,7 @@ class HostileClient(threading.Thread):
             case = self.rng.choice(self.cases)
             self.recent = (self.recent + [(time.monotonic(), case.name)])[-5:]
             try:
-                self.tally.record(hostile.run_case(case, self.daemon_.host, self.daemon_.port))
+                self.tally.record(hostile.run_case(case, self.server.host, self.server.port))
             except OSError as error:  # cannot even connect: the daemon is gone; the main loop reports it
                 self.tally.record(hostile.Outcome(case.name, "connect-failed", str(error), False))
                 time.sleep(0.2)
