@@ -156,3 +156,12 @@ bench: deps venv
 	fi
 	"$(VENV_PY)" bench/run_bench.py --gridlite .build/release/gridlite \
 	  --ceiling .build/release/gridlite-ceiling --runs $(BENCH_RUNS) $(BENCH_ARGS)
+
+# --- make soak: 200 connections of GridFS/CRUD/cursor load plus hostile sockets for SOAK_SECONDS -----------
+# (IntegrationTests/soak/soak.py; a 60-second run of it is IntegrationTests/integration/test_soak.py in `make test`.)
+SOAK_SECONDS ?= 600
+SOAK_ARGS    ?=
+
+.PHONY: soak
+soak: deps venv build-debug
+	"$(VENV_PY)" IntegrationTests/soak/soak.py --binary "$(GRIDLITE_BIN)" --seconds $(SOAK_SECONDS) $(SOAK_ARGS)

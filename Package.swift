@@ -4,8 +4,10 @@ import PackageDescription
 /// gridlite: a MongoDB-wire-protocol daemon that keeps GridFS buckets in SQLite.
 ///
 /// Modules, each depending only downward (see docs/architecture.md):
-/// CLibBSON/CBSONShim → BSON → {Wire, Query} → Storage → Commands → {SQLiteStorage, Server} → gridlite;
-/// Executors (a thread-pool task executor) stands alone and is used by SQLiteStorage, Server and gridlite.
+/// CLibBSON/CBSONShim → BSON → {Wire, Query}; Query → Storage → {Commands, SQLiteStorage};
+/// {Wire, Commands} → Server; {Server, SQLiteStorage} → gridlite. SQLiteStorage and Commands do not
+/// know each other: gridlite hands the engine to the server as a `StorageEngine`.
+/// Executors (a thread-pool task executor) depends on nothing and is used by SQLiteStorage, Server and gridlite.
 let package = Package(
     name: "gridlite",
     products: [
@@ -25,7 +27,8 @@ let package = Package(
             pkgConfig: "libbson-1.0",
             providers: [.apt(["libbson-dev"])]
         ),
-        // Allocates the 128-byte-aligned bson_t / bson_iter_t on the heap for Swift.
+        // Plain-buffer C functions over libbson (Decimal128 text; libbson's validator for test cross-checks),
+        // so Swift never holds a 128-byte-aligned bson_t. Only BSON imports it.
         .target(name: "CBSONShim", dependencies: ["CLibBSON"]),
         .target(name: "BSON", dependencies: ["CBSONShim"]),
 

@@ -21,7 +21,6 @@ public struct BSONDocument: Sendable, Hashable {
         self.bytes = copy
     }
 
-    /// Wraps bytes this process produced itself (already known to be valid).
     /// Wraps bytes this process stored earlier and reads back from its own storage. Only the
     /// framing is checked (length prefix and terminator); readers bounds-check everything else, so
     /// even a damaged database file cannot crash the process. Returns nil when the framing is wrong.
@@ -32,6 +31,7 @@ public struct BSONDocument: Sendable, Hashable {
         self.bytes = bytes
     }
 
+    /// Wraps bytes this process produced itself (already known to be valid).
     init(trusted bytes: [UInt8]) {
         self.bytes = bytes
     }

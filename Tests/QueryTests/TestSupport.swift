@@ -30,8 +30,8 @@ func memcmp(_ a: [UInt8], _ b: [UInt8]) -> Int {
     return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
 }
 
-/// Like ``J(_:)``, but keys written `%op` become `$op` after parsing (libbson's extended JSON
-/// reader would otherwise take `$type`/`$regex` keys for legacy type wrappers).
+/// Like ``J(_:)``, but keys written `%op` become `$op` after parsing (the extended JSON reader
+/// would otherwise take `$type`/`$regex` keys for legacy type wrappers).
 func JQ(_ json: String) throws -> BSONDocument {
     rekey(try J(json))
 }

@@ -158,7 +158,7 @@ import Testing
             await engine.close()
         }
         // A segment file no transaction committed (as after a crash) is deleted at start-up.
-        FileManager.default.createFile(atPath: dir.path("blobs/999.seg"), contents: Data([1, 2, 3]))
+        #expect(FileManager.default.createFile(atPath: dir.path("blobs/999.seg"), contents: Data([1, 2, 3])))
         let engine = try await open(dir, segmentBytes: 100_000)
         #expect(!segmentFiles(dir).contains("999.seg"))
         #expect(try await all(engine, chunks).map(\.bytes) == docs.map(\.bytes))

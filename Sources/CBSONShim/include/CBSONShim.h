@@ -1,24 +1,26 @@
 #ifndef GRIDLITE_CBSONSHIM_H
 #define GRIDLITE_CBSONSHIM_H
 /*
- * A small C shim over libbson. bson_t and bson_iter_t are 128-byte aligned and cannot live on
- * Swift's stack, so every libbson object is created and destroyed here, and Swift only ever sees
- * plain byte buffers and C strings.
+ * A small C shim over libbson. bson_t is 128-byte aligned, which Swift cannot promise for memory it
+ * allocates, so any bson_t lives on the C stack inside these functions (or is created and destroyed
+ * by libbson here), and Swift only ever sees plain byte buffers and C strings. The BSON module
+ * validates, reads and writes BSON and extended JSON in Swift; it calls into this shim for
+ * Decimal128 text, and its tests call gl_bson_validate to cross-check the Swift validator.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Validates `len` bytes as one BSON document with libbson. BSONDocument.validate does its own,
- * stricter check (libbson 1.23 accepts bad UTF-8 in string values); this one is for cross-checks.
- * Validates `len` bytes as one BSON document (structure, UTF-8 of strings and keys, nested
- * documents). On failure writes a message into `errmsg` (NUL-terminated) and the offset of the
- * offending element into `*err_offset`. */
+/* Validates `len` bytes as one BSON document with libbson (structure, UTF-8 of keys, nested
+ * documents). Not used on the request path: BSONDocument.validate does its own, stricter check
+ * (libbson 1.23 accepts bad UTF-8 in string values); this one is for cross-checks in tests. On
+ * failure writes a message into `errmsg` (NUL-terminated) and the offset of the offending element
+ * into `*err_offset`. */
 bool gl_bson_validate(const uint8_t *data, size_t len, size_t *err_offset, char *errmsg, size_t errlen);
 
-/* Extended JSON through libbson. The BSON module now reads and writes extended JSON in Swift
- * (libbson 1.23 truncates $code at NUL, accepts invalid $numberDecimal as NaN and prints dates
- * after 9999 as ISO strings); these two remain for comparison in tests and tools. */
+/* Extended JSON through libbson. Nothing calls these two any more: the BSON module reads and
+ * writes extended JSON in Swift (libbson 1.23 truncates $code at NUL, accepts invalid
+ * $numberDecimal as NaN and prints dates after 9999 as ISO strings). */
 
 /* Canonical (mode 1) or relaxed (mode 0) extended JSON of a document. Returns a malloc'ed
  * NUL-terminated string (free with gl_free) or NULL if the bytes are not a document. */
