@@ -138,7 +138,7 @@ conformance-test:
 
 clean:
 	rm -rf .build $(C_BIN_DIR) $(VENV) .pytest_cache IntegrationTests/integration/.pytest_cache
-	find tests -name __pycache__ -type d -prune -exec rm -rf {} +
+	find IntegrationTests -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # --- make bench: gridlite (release) against the in-memory ceiling server, NX-27017 and NeoSQLite --------
 # Writes docs/benchmarks.md, docs/benchmarks-throughput.png and bench/results/last-run.json.
