@@ -83,7 +83,9 @@ let package = Package(
             "Server", "SQLiteStorage", "Commands", "Storage", "Executors",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
         // In-memory stand-in server for `make bench` (the throughput ceiling); not part of gridlite.

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import Wire
 
 /// The TCP server: accepts connections and runs one task per connection, each handling its
@@ -18,9 +19,19 @@ public final class GridliteServer: Service, Sendable {
     private let hooks: ConnectionHooks
     private let counters: ServerCounters
     private let executor: (any TaskExecutor)?
+    /// Connections admitted and not yet finished.
+    private let openConnections = Atomic<Int>(0)
+    private let refusedConnections = Atomic<Int>(0)
 
     /// The port actually bound (useful with port 0).
     public let boundPort: Int
+    /// The shared request-byte budget, when one is configured.
+    public let incomingBytes: IncomingByteBudget?
+
+    /// Connections open right now (admitted, not yet closed).
+    public var currentConnections: Int { openConnections.load(ordering: .relaxed) }
+    /// Connections closed at once because ``ServerConfiguration/maxConnections`` were open.
+    public var totalRefusedConnections: Int { refusedConnections.load(ordering: .relaxed) }
 
     /// Binds the listening socket. Fails (e.g. port in use) before anything else starts.
     /// `makeContext` builds each command's context from the connection's facts.
@@ -34,6 +45,8 @@ public final class GridliteServer: Service, Sendable {
         makeContext: @escaping @Sendable (ConnectionInfo, Logger) -> CommandContext
     ) async throws -> GridliteServer {
         let maxSize = configuration.maxMessageSize
+        let budget = configuration.maxIncomingBytesInFlight.map { IncomingByteBudget(limit: $0) }
+        let limits = WireFrameHandler.Limits(budget: budget, frameReadTimeout: configuration.frameReadTimeout)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -42,21 +55,21 @@ public final class GridliteServer: Service, Sendable {
             .bind(host: configuration.host, port: configuration.port) { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(
-                        WireFrameHandler(maxMessageLength: maxSize))
+                        WireFrameHandler(maxMessageLength: maxSize, limits: limits))
                     return try NIOAsyncChannel<WireFrame, ByteBuffer>(wrappingChannelSynchronously: child)
                 }
             }
         let port = channel.channel.localAddress?.port ?? configuration.port
         return GridliteServer(channel: channel, configuration: configuration, logger: logger,
                               makeContext: makeContext, dispatcher: dispatcher, hooks: hooks, counters: counters,
-                              executor: executor, boundPort: port)
+                              executor: executor, boundPort: port, incomingBytes: budget)
     }
 
     private init(
         channel: NIOAsyncChannel<NIOAsyncChannel<WireFrame, ByteBuffer>, Never>, configuration: ServerConfiguration,
         logger: Logger, makeContext: @escaping @Sendable (ConnectionInfo, Logger) -> CommandContext,
         dispatcher: CommandDispatcher, hooks: ConnectionHooks, counters: ServerCounters,
-        executor: (any TaskExecutor)?, boundPort: Int
+        executor: (any TaskExecutor)?, boundPort: Int, incomingBytes: IncomingByteBudget?
     ) {
         self.channel = channel
         self.configuration = configuration
@@ -67,6 +80,7 @@ public final class GridliteServer: Service, Sendable {
         self.counters = counters
         self.executor = executor
         self.boundPort = boundPort
+        self.incomingBytes = incomingBytes
     }
 
     /// Accepts connections until graceful shutdown, then waits for every connection to finish.
@@ -78,11 +92,13 @@ public final class GridliteServer: Service, Sendable {
             try await withThrowingDiscardingTaskGroup { group in
                 try await channel.executeThenClose { inbound in
                     for try await connection in inbound {
+                        guard admit(connection.channel) else { continue }
                         group.addTask(executorPreference: self.executor) {
                             await Connection(
                                 channel: connection, dispatcher: self.dispatcher, hooks: self.hooks,
                                 counters: self.counters, logger: self.logger, makeContext: self.makeContext
                             ).run()
+                            self.openConnections.subtract(1, ordering: .relaxed)
                         }
                     }
                 }
@@ -91,6 +107,20 @@ public final class GridliteServer: Service, Sendable {
             serverChannel.close(promise: nil)
         }
         logger.info("server stopped")
+    }
+
+    /// Counts a new connection in, or closes it at once (with a log line) when
+    /// ``ServerConfiguration/maxConnections`` are already open, as mongod does.
+    private func admit(_ channel: any Channel) -> Bool {
+        let open = openConnections.wrappingAdd(1, ordering: .relaxed).newValue
+        guard open > configuration.maxConnections else { return true }
+        openConnections.subtract(1, ordering: .relaxed)
+        refusedConnections.add(1, ordering: .relaxed)
+        let peer = channel.remoteAddress.map { "\($0)" } ?? "unknown peer"
+        logger.warning("connection refused because too many open connections",
+                       metadata: ["peer": "\(peer)", "open": "\(open - 1)", "maxConns": "\(configuration.maxConnections)"])
+        channel.close(promise: nil)
+        return false
     }
 }
 

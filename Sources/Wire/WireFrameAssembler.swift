@@ -12,7 +12,8 @@ import NIOCore
 ///   CPU during uploads (docs/performance.md). Reuse is safe under `ByteBuffer`'s copy-on-write: if the
 ///   previous frame is still referenced, clearing the buffer gives it new storage. The kept buffer is
 ///   released when a frame under ``releaseBelow`` arrives (an upload ends with its small files-document
-///   insert), so an idle connection holds no large buffer.
+///   insert), or by ``releaseSpare()`` (``WireFrameHandler`` calls it once the connection has been idle
+///   a few seconds), so an idle connection holds no large buffer.
 public struct WireFrameAssembler {
     /// Frames at least this large keep their buffer for the next large frame.
     public static let reuseThreshold = 1 << 20
@@ -33,6 +34,21 @@ public struct WireFrameAssembler {
 
     /// True while part of a frame is buffered.
     public var hasPartialFrame: Bool { (pending?.readableBytes ?? 0) > 0 }
+
+    /// The declared length of the frame being assembled, once its first four bytes are here (and
+    /// were checked); nil when no frame is in progress or its length is not known yet.
+    public var partialFrameLength: Int? {
+        guard let pending, pending.readableBytes > 0 else { return nil }
+        return try? decoder.declaredLength(pending)
+    }
+
+    /// The bytes of the last large frame's buffer kept for reuse (0 when none is kept).
+    public var spareCapacity: Int { spare?.capacity ?? 0 }
+
+    /// Drops the buffer kept for reuse, so an idle connection pins no large buffer.
+    public mutating func releaseSpare() {
+        spare = nil
+    }
 
     /// Takes one read's bytes and calls `emit` with every frame they complete, in order. Throws
     /// ``WireProtocolError`` for an invalid length; the connection must then be closed.
@@ -85,36 +101,6 @@ public struct WireFrameAssembler {
         if buffer.readerIndex > 0 && buffer.capacity - buffer.readerIndex < needed { buffer.discardReadBytes() }
         if buffer.writableBytes < needed - buffer.readableBytes {
             buffer.reserveCapacity(minimumWritableBytes: needed - buffer.readableBytes)
-        }
-    }
-}
-
-/// The channel handler around ``WireFrameAssembler``: reads `ByteBuffer`s, passes ``WireFrame``s on.
-/// After a protocol error it reports the error once and ignores further input (the connection closes).
-public final class WireFrameHandler: ChannelInboundHandler, RemovableChannelHandler {
-    /// Raw bytes in.
-    public typealias InboundIn = ByteBuffer
-    /// Whole frames out.
-    public typealias InboundOut = WireFrame
-
-    private var assembler: WireFrameAssembler
-    private var failed = false
-
-    /// A handler accepting frames of up to `maxMessageLength` bytes.
-    public init(maxMessageLength: Int = WireFrameDecoder.defaultMaxMessageLength) {
-        assembler = WireFrameAssembler(maxMessageLength: maxMessageLength)
-    }
-
-    /// Cuts frames out of the bytes read and fires each one.
-    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !failed else { return }
-        do {
-            try assembler.feed(unwrapInboundIn(data), allocator: context.channel.allocator) { frame in
-                context.fireChannelRead(wrapInboundOut(frame))
-            }
-        } catch {
-            failed = true
-            context.fireErrorCaught(error)
         }
     }
 }

@@ -41,6 +41,8 @@ public struct WireProtocolError: Error, Sendable, Hashable, CustomStringConverti
         case unexpectedOpCode
         /// A well-formed OP_QUERY that carries no command.
         case invalidCommand
+        /// A message started but no more of its bytes arrived within the read deadline.
+        case readTimeout
     }
 
     /// The class of problem.

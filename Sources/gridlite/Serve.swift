@@ -1,11 +1,12 @@
-import Executors
 import ArgumentParser
 import BSON
 import Commands
+import Executors
 import Foundation
 import Logging
-import Server
+import NIOCore
 import SQLiteStorage
+import Server
 import ServiceLifecycle
 import Storage
 
@@ -16,7 +17,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.")
     var host: String = "127.0.0.1"
 
-    @Option(help: "Port to listen on (0 picks a free port).")
+    @Option(help: "Port to listen on, 0-65535 (0 picks a free port).")
     var port: Int = 27017
 
     @Option(name: .customLong("data-dir"), help: "Directory for the database files (created if missing).")
@@ -25,41 +26,75 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("log-format"), help: "text, or json (one JSON object per line: t, level, msg, metadata).")
+    var logFormat: String = "text"
+
+    @Option(name: .customLong("maxConns"),
+            help: "Most client connections at once (as mongod's net.maxIncomingConnections); more are closed at once.")
+    var maxConns: Int = ServerConfiguration.defaultMaxConnections
+
+    @Option(name: .customLong("maxIncomingBytesInFlight"),
+            help: "Most request bytes held at once across connections; readers beyond it wait (0: no cap).")
+    var maxIncomingBytesInFlight: Int = ServerConfiguration.defaultMaxIncomingBytesInFlight
+
+    @Option(name: .customLong("frameReadTimeoutSecs"),
+            help: "Seconds without a byte of a started message before its connection is closed (0: never).")
+    var frameReadTimeoutSecs: Int = 60
+
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
-            Serve.fail("unknown log level '\(logLevel)'")
+        let logger = try setUpLogging()
+        try checkOptions()
+        let openFiles = FileLimit.raiseToHardLimit(logger: logger)
+        // As mongod: connections are capped at 80% of the open-file limit, leaving room for the
+        // database, segment files and the WAL.
+        let connectionCap = openFiles.map { max(1, Int(clamping: $0 / 5 * 4)) } ?? maxConns
+        let effectiveMaxConns = min(maxConns, connectionCap)
+        if effectiveMaxConns < maxConns {
+            logger.info("maxConns lowered from \(maxConns) to \(effectiveMaxConns): 80% of the open-file limit \(openFiles ?? 0)")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "gridlite")
-        FileLimit.raiseToHardLimit(logger: logger)
-        let dataURL = URL(fileURLWithPath: dataDir).standardizedFileURL
+        let dataPath = URL(fileURLWithPath: dataDir).standardizedFileURL.path
         do {
-            try DataDirectory.prepare(dataURL)
+            try DataDirectory.prepare(dataPath)
         } catch {
-            Serve.fail("cannot use data directory \(dataURL.path): \(error)")
+            Serve.fail("cannot use data directory \(error)")
         }
+        let lock: DataDirectoryLock
+        do {
+            lock = try DataDirectoryLock.acquire(directory: dataPath)
+        } catch {
+            Serve.fail("\(error)")
+        }
+        if let stale = lock.stalePid {
+            logger.info("took over the data directory lock from pid \(stale), which exited without shutting down")
+        }
+        logger.info("gridlite \(Gridlite.version) starting: pid \(getpid()), data directory \(dataPath)")
 
         let storage: SQLiteStorageEngine
         do {
-            storage = try await SQLiteStorageEngine.open(directory: dataURL.path, logger: logger)
+            storage = try await SQLiteStorageEngine.open(directory: dataPath, logger: logger)
         } catch {
-            Serve.fail("cannot open the database in \(dataURL.path): \(error)")
+            Serve.fail("cannot open the database \(dataPath)/\(SQLiteStorageEngine.fileName): \(Serve.describe(error))")
         }
+        let sizes = DataDirectory.sizes(dataPath)
+        logger.info("storage: \(SQLiteStorageEngine.fileName) \(formatBytes(sizes.database)) (+ \(formatBytes(sizes.wal)) write-ahead log), \(sizes.segments) segment files \(formatBytes(sizes.segmentBytes)) in \(SQLiteStorageEngine.blobDirectoryName)/")
+        let serverConfiguration = ServerConfiguration(
+            host: host, port: port, maxConnections: effectiveMaxConns,
+            maxIncomingBytesInFlight: maxIncomingBytesInFlight > 0 ? maxIncomingBytesInFlight : nil,
+            frameReadTimeout: frameReadTimeoutSecs > 0 ? .seconds(Int64(frameReadTimeoutSecs)) : nil)
+        logger.info("limits: \(Serve.describeLimits(serverConfiguration, openFiles: openFiles))")
+
         let cursors = CursorRegistry()
         let counters = ServerCounters()
         let environment = ServerEnvironment(
-            gridliteVersion: Gridlite.version, argv: CommandLine.arguments, parsedOptions: parsedOptions(dataURL),
+            gridliteVersion: Gridlite.version, argv: CommandLine.arguments,
+            parsedOptions: parsedOptions(dataPath, maxConns: effectiveMaxConns),
             storageEngineName: "sqlite", counters: counters)
         // Connection tasks run on these threads, so SQLite calls run inline there (see BlockingExecutor).
         let executor = BlockingExecutor(maximumThreadCount: 64)
         let server: GridliteServer
         do {
             server = try await GridliteServer.bind(
-                configuration: ServerConfiguration(host: host, port: port),
+                configuration: serverConfiguration,
                 dispatcher: CommandDispatcher(),
                 hooks: ConnectionHooks(onClose: { id in await cursors.closeAll(connectionId: id) }),
                 counters: counters, executor: executor, logger: logger
@@ -68,7 +103,7 @@ struct Serve: AsyncParsableCommand {
                                storage: storage, cursors: cursors)
             }
         } catch {
-            Serve.fail("cannot listen on \(host):\(port): \(Serve.describe(error))")
+            Serve.fail("cannot listen on \(host):\(port): \(Serve.describeBindError(error))")
         }
         environment.setListenPort(server.boundPort)
 
@@ -78,57 +113,102 @@ struct Serve: AsyncParsableCommand {
                     .init(service: server), .init(service: CursorReaper.service(cursors: cursors, logger: logger)),
                     .init(service: MaintenanceService.service(storage: storage, logger: logger)),
                 ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
+        let signals = await SignalWatcher.start(logger: logger) { await group.triggerGracefulShutdown() }
         try await group.run()
+        signals.cancel()
         await storage.close()
         executor.shutdown()
+        lock.release()
+        logger.info("shut down cleanly")
+    }
+
+    /// Logging to stderr at `--log-level`, as text or JSON lines.
+    private func setUpLogging() throws -> Logger {
+        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+            Serve.fail("unknown log level '\(logLevel)' (trace, debug, info, notice, warning, error, critical)")
+        }
+        switch logFormat.lowercased() {
+        case "text":
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case "json":
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        default:
+            Serve.fail("unknown log format '\(logFormat)' (text or json)")
+        }
+        return Logger(label: "gridlite")
+    }
+
+    /// One-line errors for option values out of range (ArgumentParser only checks they are numbers).
+    private func checkOptions() throws {
+        guard (0...65535).contains(port) else { Serve.fail("--port \(port) is out of range (0-65535)") }
+        guard maxConns >= 1 else { Serve.fail("--maxConns \(maxConns) must be at least 1") }
+        guard maxIncomingBytesInFlight >= 0 else {
+            Serve.fail("--maxIncomingBytesInFlight \(maxIncomingBytesInFlight) must be 0 (no cap) or more")
+        }
+        guard (0...86_400).contains(frameReadTimeoutSecs) else {
+            Serve.fail("--frameReadTimeoutSecs \(frameReadTimeoutSecs) is out of range (0-86400)")
+        }
     }
 
     /// The options as `getCmdLineOpts.parsed` reports them, shaped like mongod's.
-    private func parsedOptions(_ dataURL: URL) -> BSONDocument {
+    private func parsedOptions(_ dataPath: String, maxConns: Int) -> BSONDocument {
         [
-            "net": .document(["bindIp": .string(host), "port": .int32(Int32(clamping: port))]),
-            "storage": .document(["dbPath": .string(dataURL.path), "engine": "sqlite"]),
-            "systemLog": .document(["verbosity": .int32(logLevel.lowercased() == "debug" || logLevel.lowercased() == "trace" ? 1 : 0)]),
+            "net": .document([
+                "bindIp": .string(host), "port": .int32(Int32(clamping: port)),
+                "maxIncomingConnections": .int32(Int32(clamping: maxConns)),
+                "maxIncomingBytesInFlight": .int64(Int64(maxIncomingBytesInFlight)),
+                "frameReadTimeoutSecs": .int32(Int32(clamping: frameReadTimeoutSecs)),
+            ]),
+            "storage": .document(["dbPath": .string(dataPath), "engine": "sqlite"]),
+            "systemLog": .document([
+                "verbosity": .int32(logLevel.lowercased() == "debug" || logLevel.lowercased() == "trace" ? 1 : 0),
+                "logFormat": .string(logFormat.lowercased()),
+            ]),
         ]
+    }
+
+    /// The limits line of the start-up banner.
+    static func describeLimits(_ c: ServerConfiguration, openFiles: UInt64?) -> String {
+        let budget = c.maxIncomingBytesInFlight.map { "\($0) bytes (\(formatBytes(Int64($0))))" } ?? "no cap"
+        let timeout = c.frameReadTimeout.map { "\($0.nanoseconds / 1_000_000_000) s" } ?? "none"
+        return "maxConns \(c.maxConnections), maxIncomingBytesInFlight \(budget), "
+            + "maxMessageSizeBytes \(c.maxMessageSize), frame read timeout \(timeout), "
+            + "open files \(openFiles.map { "\($0)" } ?? "unknown")"
     }
 
     /// Prints one line to stderr and exits with status 1.
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("gridlite: \(message)\n".utf8))
+        let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        FileHandle.standardError.write(Data("gridlite: \(line)\n".utf8))
         Foundation.exit(1)
     }
 
-    /// A short description of a bind error ("Address already in use").
+    /// A one-line cause for an error from opening storage: SQLite's message without the SQL text,
+    /// the POSIX reason behind a Foundation error.
     static func describe(_ error: any Error) -> String {
+        switch error {
+        case let e as SQLiteError:
+            return "\(e.message) (SQLite error \(e.code))"
+        case let e as NSError where e.domain != NSPOSIXErrorDomain:
+            if let posix = e.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+                let path = e.userInfo[NSFilePathErrorKey].map { "\($0): " } ?? ""
+                return path + DataDirectory.errnoText(Int32(clamping: posix.code))
+            }
+            return e.localizedDescription
+        default:
+            return "\(error)"
+        }
+    }
+
+    /// A short description of a bind error ("Address already in use").
+    static func describeBindError(_ error: any Error) -> String {
         let text = "\(error)"
         if text.contains("Address already in use") || text.contains("EADDRINUSE") { return "address already in use" }
         return text
     }
-}
-
-/// Creates and checks the data directory.
-enum DataDirectory {
-    /// Creates `url` if missing and checks that files can be written in it.
-    static func prepare(_ url: URL) throws {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: url.path, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw DataDirectoryError("not a directory") }
-        } else {
-            try fm.createDirectory(at: url, withIntermediateDirectories: true)
-        }
-        let probe = url.appendingPathComponent(".gridlite-write-test-\(getpid())")
-        guard fm.createFile(atPath: probe.path, contents: Data()) else {
-            throw DataDirectoryError("not writable")
-        }
-        try? fm.removeItem(at: probe)
-    }
-}
-
-/// A data-directory problem, printed as one line.
-struct DataDirectoryError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -52,25 +52,26 @@ public final class SQLiteStorageEngine: StorageEngine {
         let db = try await SQLiteDatabase(configuration: configuration)
         let engine = SQLiteStorageEngine(db: db, blobs: blobs, logger: logger)
         let catalog = engine.catalog
-        let reclaimed = try await db.write { c -> Int64 in
+        let (reclaimed, recovered) = try await db.write { c -> (Int64, Bool) in
             try c.exec(CatalogSQL.bootstrap)
             try CatalogSQL.migrate(c)
             try blobs.load(c)
             let entries = try CatalogSQL.load(c)
-            let reclaimed = try c.transaction(.immediate) { () -> Int64 in
+            let (reclaimed, recovered) = try c.transaction(.immediate) { () -> (Int64, Bool) in
                 // The marker is '1' only after a clean close; otherwise the last run may have died
-                // in the middle of a write.
-                let clean = try c.query("SELECT value FROM gl_meta WHERE key = 'clean_shutdown'").first?.first == .text("1")
+                // in the middle of a write. No marker at all: a new database.
+                let marker = try c.query("SELECT value FROM gl_meta WHERE key = 'clean_shutdown'").first?.first
+                let clean = marker == .text("1")
                 let tables = entries.values.filter { $0.kind == .gridFSChunks }.map(\.table)
                 let found = clean ? 0 : try blobs.reconcileActive(c, tables: tables)
                 _ = try c.execute("INSERT OR REPLACE INTO gl_meta(key, value) VALUES ('clean_shutdown', '0')")
-                return found
+                return (found, marker == .text("0"))
             }
             catalog.publish(entries)
-            return reclaimed
+            return (reclaimed, recovered)
         }
-        if reclaimed > 0 {
-            logger.info("counted \(reclaimed) bytes of chunk data left by an interrupted write as free space")
+        if recovered {
+            logger.info("the last run did not shut down cleanly: crash recovery performed (SQLite replayed its write-ahead log; segment space reconciled, \(reclaimed) bytes of interrupted chunk writes counted as free)")
         }
         return engine
     }
