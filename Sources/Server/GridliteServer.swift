@@ -92,7 +92,11 @@ public final class GridliteServer: Service, Sendable {
             try await withThrowingDiscardingTaskGroup { group in
                 try await channel.executeThenClose { inbound in
                     for try await connection in inbound {
-                        guard admit(connection.channel) else { continue }
+                        guard admit(connection.channel) else {
+                            // The async wrapper must be finished, not just dropped: closes the channel.
+                            group.addTask { try? await connection.executeThenClose { _, _ in } }
+                            continue
+                        }
                         group.addTask(executorPreference: self.executor) {
                             await Connection(
                                 channel: connection, dispatcher: self.dispatcher, hooks: self.hooks,
@@ -109,17 +113,16 @@ public final class GridliteServer: Service, Sendable {
         logger.info("server stopped")
     }
 
-    /// Counts a new connection in, or closes it at once (with a log line) when
+    /// Counts a new connection in, or refuses it (with a log line; the caller closes it) when
     /// ``ServerConfiguration/maxConnections`` are already open, as mongod does.
     private func admit(_ channel: any Channel) -> Bool {
         let open = openConnections.wrappingAdd(1, ordering: .relaxed).newValue
         guard open > configuration.maxConnections else { return true }
         openConnections.subtract(1, ordering: .relaxed)
         refusedConnections.add(1, ordering: .relaxed)
-        let peer = channel.remoteAddress.map { "\($0)" } ?? "unknown peer"
+        let peer = Connection.describe(channel.remoteAddress)
         logger.warning("connection refused because too many open connections",
                        metadata: ["peer": "\(peer)", "open": "\(open - 1)", "maxConns": "\(configuration.maxConnections)"])
-        channel.close(promise: nil)
         return false
     }
 }

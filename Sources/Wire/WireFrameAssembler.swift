@@ -50,6 +50,18 @@ public struct WireFrameAssembler {
         spare = nil
     }
 
+    /// Drops the kept buffer and moves the bytes of the frame being assembled into a buffer of
+    /// their own size: a connection that must wait (for the byte budget) then holds only what it
+    /// has read, not a reused 48 MB buffer whose pages are all resident. Room for the whole frame
+    /// is made again when its next bytes arrive.
+    public mutating func shrinkForWaiting(allocator: ByteBufferAllocator) {
+        spare = nil
+        guard var buffer = pending, buffer.capacity > max(2 * buffer.readableBytes, Self.releaseBelow) else { return }
+        var small = allocator.buffer(capacity: max(buffer.readableBytes, 64))
+        small.writeBuffer(&buffer)
+        pending = small
+    }
+
     /// Takes one read's bytes and calls `emit` with every frame they complete, in order. Throws
     /// ``WireProtocolError`` for an invalid length; the connection must then be closed.
     public mutating func feed(
