@@ -102,6 +102,7 @@ let package = Package(
             "Wire", "BSON",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "BSON", "TestSupport"]),
         .testTarget(name: "ExecutorsTests", dependencies: ["Executors"]),

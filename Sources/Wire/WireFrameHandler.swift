@@ -56,7 +56,7 @@ public final class WireFrameHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var ticket: IncomingByteBudget.Ticket?
     /// A `read()` swallowed while waiting for the budget.
     private var readHeld = false
-    private var lastProgress = NIODeadline.now()
+    private var lastProgress = NIODeadline.uptimeNanoseconds(0)
     private var deadlineCheck: Scheduled<Void>?
     private var idleCheck: Scheduled<Void>?
 
@@ -69,7 +69,7 @@ public final class WireFrameHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Cuts frames out of the bytes read and fires each one.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
-        lastProgress = .now()
+        lastProgress = context.eventLoop.now
         do {
             try assembler.feed(unwrapInboundIn(data), allocator: context.channel.allocator) { frame in
                 context.fireChannelRead(wrapInboundOut(claim(frame)))
@@ -170,7 +170,7 @@ public final class WireFrameHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         ticket = nil
         partial = reservation
-        lastProgress = .now()
+        lastProgress = context.eventLoop.now
         if readHeld {
             readHeld = false
             context.read()
@@ -201,7 +201,7 @@ public final class WireFrameHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func checkDeadline(context: ChannelHandlerContext) {
         deadlineCheck = nil
         guard !failed, assembler.hasPartialFrame, let timeout = limits.frameReadTimeout else { return }
-        let quiet = NIODeadline.now() - lastProgress
+        let quiet = context.eventLoop.now - lastProgress
         if ticket != nil || quiet < timeout {
             // Waiting for the budget is not the peer's fault; otherwise check again when due.
             let delay = ticket != nil ? timeout : timeout - quiet
