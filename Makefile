@@ -1,7 +1,9 @@
 # gridlite: build, run and test.
 #
-#   make run    install system packages if needed, build release, serve on 127.0.0.1:27017
-#   make test   swift unit tests, then the Python/C integration tests against the debug binary
+#   make run      install missing system packages, build release, serve on 127.0.0.1:27017
+#   make test     swift unit tests, then the Python/C integration tests against the debug binary
+#   make install  build release and copy the binary to $(PREFIX)/bin/gridlite (PREFIX=/usr/local)
+#   make help     every target
 #
 # Every target fails (non-zero) on the first error.
 
@@ -25,6 +27,9 @@ HOST      ?= 127.0.0.1
 PORT      ?= 27017
 DATA_DIR  ?= ./gridlite-data
 LOG_LEVEL ?= info
+# `make install` copies the release binary to $(DESTDIR)$(PREFIX)/bin/gridlite.
+PREFIX    ?= /usr/local
+DESTDIR   ?=
 
 # Extra flags for every swift build/test (e.g. SWIFT_FLAGS="--scratch-path /tmp/gridlite-build").
 SWIFT_FLAGS ?=
@@ -38,15 +43,27 @@ C_PROGRAMS := $(patsubst $(C_SRC_DIR)/%.c,$(C_BIN_DIR)/%,$(wildcard $(C_SRC_DIR)
 CC     ?= cc
 CFLAGS ?= -O1 -g -Wall -Wextra -Werror -std=gnu11
 
-.PHONY: help deps venv build build-debug run test unit-test c-programs integration-test conformance-test clean
+.PHONY: help deps venv build build-debug run install uninstall test unit-test c-programs integration-test conformance-test clean
 
 help:
-	@echo "make run      build (release) and serve on $(HOST):$(PORT), data in $(DATA_DIR)"
-	@echo "make test     unit tests + integration tests (pymongo, libmongoc) against the debug build"
-	@echo "make deps     install the system packages: $(APT_PACKAGES)"
-	@echo "make venv     create .venv with $(REQUIREMENTS)"
-	@echo "make build    swift build -c release"
-	@echo "make clean    remove build products, .venv and test binaries (never the data dir)"
+	@echo "gridlite make targets (variables in brackets):"
+	@echo "  make run               build (release) and serve on $(HOST):$(PORT), data in $(DATA_DIR) [HOST PORT DATA_DIR LOG_LEVEL]"
+	@echo "  make install           build (release) and install it as $(PREFIX)/bin/gridlite [PREFIX DESTDIR]"
+	@echo "  make uninstall         remove $(PREFIX)/bin/gridlite"
+	@echo "  make test              unit + conformance + integration tests against the debug build"
+	@echo "  make unit-test         swift test (after make build-debug)"
+	@echo "  make integration-test  pytest IntegrationTests/integration against the debug binary [PYTEST_ARGS]"
+	@echo "  make conformance-test  MongoDB's unified-format GridFS tests against a fresh daemon"
+	@echo "  make c-programs        build the libmongoc test programs"
+	@echo "  make bench             release benchmarks against the peers, writes docs/benchmarks.md (~5 min) [BENCH_RUNS]"
+	@echo "  make fuzz              libFuzzer campaign over the wire and command paths [FUZZ_SECONDS]"
+	@echo "  make soak              soak and abuse suite: many clients, hostile traffic, RSS/descriptor checks"
+	@echo "  make deps              install only the missing system packages: $(APT_PACKAGES)"
+	@echo "  make venv              create .venv with $(REQUIREMENTS)"
+	@echo "  make build             swift build -c release"
+	@echo "  make build-debug       swift build --build-tests"
+	@echo "  make clean             remove build products, .venv and test binaries (never the data dir)"
+	@echo "  [SWIFT_FLAGS] is passed to every swift build/test"
 
 deps:
 	@missing=""; \
@@ -65,11 +82,11 @@ deps:
 	fi; \
 	if [ -z "$$missing" ]; then echo "deps: all system packages present"; exit 0; fi; \
 	if [ "$$(id -u)" = "0" ]; then \
-	  echo "deps: installing$$missing"; \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	  echo "deps: installing$$missing (nothing else is upgraded)"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends --no-upgrade $$missing; \
 	else \
 	  echo "deps: missing system packages:$$missing" >&2; \
-	  echo "deps: run:  sudo apt-get update && sudo apt-get install -y$$missing" >&2; \
+	  echo "deps: run:  sudo apt-get update && sudo apt-get install -y --no-install-recommends --no-upgrade$$missing" >&2; \
 	  exit 1; \
 	fi
 
@@ -99,6 +116,16 @@ build-debug:
 run: deps build
 	@mkdir -p "$(DATA_DIR)"
 	exec "$$(swift build $(SWIFT_FLAGS) -c release --show-bin-path)/gridlite" serve --host $(HOST) --port $(PORT) --data-dir "$(DATA_DIR)" --log-level $(LOG_LEVEL)
+
+# The release binary, installed as $(DESTDIR)$(PREFIX)/bin/gridlite (it links the system libbson,
+# libpcre2 and libsqlite3 and the Swift runtime of the toolchain that built it).
+install: build
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 "$$(swift build $(SWIFT_FLAGS) -c release --show-bin-path)/gridlite" "$(DESTDIR)$(PREFIX)/bin/gridlite"
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/gridlite"
+
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/gridlite"
 
 # One debug build serves both the unit tests and the integration tests.
 test: deps venv
