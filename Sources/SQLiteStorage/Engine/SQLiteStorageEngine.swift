@@ -112,7 +112,7 @@ public final class SQLiteStorageEngine: StorageEngine {
                 return result
             }
         } catch let e as SQLiteError {
-            throw StorageError(.internalError, "storage error: \(e)")
+            throw internalError(e)
         }
     }
 
@@ -127,8 +127,15 @@ public final class SQLiteStorageEngine: StorageEngine {
         do {
             return try await db.read(body)
         } catch let e as SQLiteError {
-            throw StorageError(.internalError, "storage error: \(e)")
+            throw internalError(e)
         }
+    }
+
+    /// An SQLite error nothing mapped to a MongoDB error: logged in full (with its SQL) at error
+    /// level, answered with SQLite's message only (the client never sees SQL text).
+    private func internalError(_ e: SQLiteError) -> StorageError {
+        logger.error("internal storage error: \(e)")
+        return StorageError(.internalError, "storage error: \(e.message) (SQLite error \(e.code))")
     }
 
     /// The indexes the planner may use (an incomplete built-in key column is left out).
