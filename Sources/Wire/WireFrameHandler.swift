@@ -54,6 +54,8 @@ public final class WireFrameHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var partial: IncomingByteBudget.Reservation?
     /// Set while the frame being assembled waits for the budget.
     private var ticket: IncomingByteBudget.Ticket?
+    /// Numbers the waits, so a late grant for an abandoned wait is not taken for the current one.
+    private var waitGeneration: UInt64 = 0
     /// A `read()` swallowed while waiting for the budget.
     private var readHeld = false
     private var lastProgress = NIODeadline.uptimeNanoseconds(0)
@@ -149,10 +151,12 @@ public final class WireFrameHandler: ChannelDuplexHandler, RemovableChannelHandl
               let length = assembler.partialFrameLength else { return }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
+        waitGeneration &+= 1
+        let generation = waitGeneration
         switch budget.request(Self.cost(ofFrame: length), onGrant: { reservation in
             eventLoop.execute {
                 let (handler, context) = loopBound.value
-                handler.granted(reservation, context: context)
+                handler.granted(reservation, generation: generation, context: context)
             }
         }) {
         case .granted(let reservation):
@@ -163,8 +167,9 @@ public final class WireFrameHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func granted(_ reservation: IncomingByteBudget.Reservation, context: ChannelHandlerContext) {
-        guard ticket != nil, !failed, context.channel.isActive else {
+    private func granted(_ reservation: IncomingByteBudget.Reservation, generation: UInt64, context: ChannelHandlerContext) {
+        // A grant that raced with the frame completing (its wait was cancelled) is given back.
+        guard ticket != nil, generation == waitGeneration, !failed, context.channel.isActive else {
             reservation.release()
             return
         }
