@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The metrics API only; the executable may bootstrap a backend (Prometheus) later.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         // libbson, through pkg-config; only the BSON module imports it (via the shim).
@@ -53,10 +55,12 @@ let package = Package(
         // The storage protocol every backend implements (with its pushdown hooks). Knows no SQL.
         .target(name: "Storage", dependencies: ["BSON", "Query"]),
 
-        // One handler per command, a sorted dispatch table, MongoDB error codes. Knows no SQL.
+        // One handler per command, a sorted dispatch table, MongoDB error codes, the per-connection
+        // session and the observation point every command passes (swift-metrics API). Knows no SQL.
         .target(name: "Commands", dependencies: [
             "BSON", "Query", "Storage",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
 
         // SQLite from the system; only SQLiteStorage imports it.

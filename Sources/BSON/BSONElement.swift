@@ -39,6 +39,15 @@ public struct BSONElement: Sendable {
         (try? decodeValue(typeByte: typeByte, bytes: bytes, range: valueRange)) ?? .null
     }
 
+    /// For a document or array element, its fields (or items) in place: nothing is decoded or
+    /// copied. Nil for any other type.
+    public var children: BSONElementSequence? {
+        guard typeByte == BSONType.document.rawValue || typeByte == BSONType.array.rawValue,
+              valueRange.count >= 5
+        else { return nil }
+        return BSONElementSequence(bytes: bytes, start: valueRange.lowerBound + 4, end: valueRange.upperBound - 1)
+    }
+
     /// For a binary element, the payload's range in the document's bytes (no copy).
     public var binaryPayloadRange: Range<Int>? {
         guard typeByte == BSONType.binary.rawValue, valueRange.count >= 5 else { return nil }

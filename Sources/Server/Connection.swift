@@ -8,6 +8,10 @@ import Wire
 
 /// One client connection: reads frames in order, runs each command, writes its reply.
 /// A protocol error closes this connection only, after logging why.
+///
+/// The connection owns its ``ConnectionSession`` (inside its `CommandContext`): commands see it
+/// read-only and return changes, which are applied here between commands. It counts bytes and
+/// requests for `serverStatus.network` and registers itself for `currentOp`.
 struct Connection {
     let channel: NIOAsyncChannel<WireFrame, ByteBuffer>
     let dispatcher: CommandDispatcher
@@ -23,7 +27,10 @@ struct Connection {
         log[metadataKey: "conn"] = "\(id)"
         let info = ConnectionInfo(
             id: id, remoteAddress: Connection.describe(nio.remoteAddress), localAddress: Connection.describe(nio.localAddress))
-        let commandContext = makeContext(info, log)
+        // The context carries this connection's session; it is replaced (never shared) when a
+        // command returns a session change.
+        var context = makeContext(info, log)
+        let activity = context.register()
         log.debug("connection accepted", metadata: ["peer": "\(info.remoteAddress)"])
         let gate = ConnectionGate(channel: nio)
         do {
@@ -32,11 +39,13 @@ struct Connection {
                     for try await frame in inbound {
                         guard gate.enter() else { break }
                         let requestID = frame.header.requestID
+                        counters.received(bytes: Int(frame.header.messageLength))
+                        let wireBytes = Int(frame.header.messageLength)
                         // Parse, then let the frame go: a 48 MB insert should not be held twice
                         // (raw and parsed) while its documents are written.
                         let request = try WireRequest.parse(consume frame)
                         let keepGoing = try await handle(
-                            request, requestID: requestID, context: commandContext, outbound: outbound, log: log)
+                            request, requestID: requestID, requestBytes: wireBytes, context: &context, outbound: outbound)
                         guard gate.leave(), keepGoing else { break }
                     }
                 }
@@ -44,25 +53,27 @@ struct Connection {
                 gate.shutdown()
             }
         } catch let error as WireProtocolError {
-            log.warning("closing connection \(id): \(error)")
+            context.logger.warning("closing connection \(id): \(error)")
         } catch {
-            log.info("closing connection \(id): \(error)")
+            context.logger.info("closing connection \(id): \(error)")
         }
+        context.environment.connections.close(activity)
         counters.connectionClosed()
         await hooks.onClose(id)
-        log.debug("connection closed")
+        context.logger.debug("connection closed")
     }
 
     /// Handles one parsed request; returns false when the connection must close.
     private func handle(
-        _ request: WireRequest, requestID: Int32, context: CommandContext,
-        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, log: Logger
+        _ request: WireRequest, requestID: Int32, requestBytes: Int, context: inout CommandContext,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     ) async throws -> Bool {
         let allocator = channel.channel.allocator
         var buffer: ByteBuffer
         switch request {
         case .msg(let msg):
-            let reply = await run(context: context) { () throws(CommandError) in
+            let wire = WireFacts(requestBytes: requestBytes, replyFramingBytes: msg.moreToCome ? nil : Connection.opMsgFraming)
+            let reply = await run(context: &context, wire: wire) { () throws(CommandError) in
                 var sequences: [String: [BSONDocument]] = [:]
                 for sequence in msg.documentSequences {
                     guard sequences[sequence.identifier] == nil else {
@@ -79,7 +90,8 @@ struct Connection {
         case .query(let query):
             if query.isCommand {
                 let command = try query.command()
-                let reply = await run(context: context) { () throws(CommandError) in
+                let wire = WireFacts(requestBytes: requestBytes, replyFramingBytes: Connection.opReplyFraming)
+                let reply = await run(context: &context, wire: wire) { () throws(CommandError) in
                     try CommandRequest(body: command.document, database: command.database)
                 }
                 buffer = allocator.buffer(capacity: reply.bytes.count + 64)
@@ -94,7 +106,7 @@ struct Connection {
                     .write(requestID: nextReplyID(), responseTo: requestID, to: &buffer)
             }
         case .rejected(let rejection):
-            log.info("refused request \(requestID): \(rejection.error)")
+            context.logger.info("refused request \(requestID): \(rejection.error)")
             if rejection.moreToCome { return true }
             let reply = CommandDispatcher.errorReply(
                 CommandError(code: rejection.code, codeName: rejection.codeName, message: rejection.error.message))
@@ -105,18 +117,29 @@ struct Connection {
                 OpMsg.writeReply(reply, requestID: nextReplyID(), responseTo: requestID, to: &buffer)
             }
         case .unsupported(let opCode):
-            log.warning("closing connection \(context.connection.id): unsupported opcode \(opCode)")
+            context.logger.warning("closing connection \(context.connection.id): unsupported opcode \(opCode)")
             return false
         }
+        counters.sent(bytes: buffer.readableBytes)
         try await outbound.write(buffer)
         return true
     }
 
-    /// Builds the request and dispatches it; a malformed request becomes an error reply.
-    private func run(context: CommandContext, _ makeRequest: () throws(CommandError) -> CommandRequest) async -> BSONDocument {
+    /// Bytes OP_MSG adds around a reply body: header, flags, section kind.
+    static let opMsgFraming = 16 + 4 + 1
+    /// Bytes OP_REPLY adds around its one document: header, flags, cursor id, start, count.
+    static let opReplyFraming = 16 + 4 + 8 + 4 + 4
+
+    /// Builds the request and dispatches it through the observation point, then applies the
+    /// session changes the command returned; a malformed request becomes an error reply.
+    private func run(
+        context: inout CommandContext, wire: WireFacts, _ makeRequest: () throws(CommandError) -> CommandRequest
+    ) async -> BSONDocument {
         do {
             let request = try makeRequest()
-            return await dispatcher.dispatch(request, context: context)
+            let outcome = await dispatcher.execute(request, context: context, wire: wire)
+            context.apply(outcome.sessionChanges)
+            return outcome.reply
         } catch {
             return CommandDispatcher.errorReply(error)
         }

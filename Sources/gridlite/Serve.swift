@@ -41,6 +41,9 @@ struct Serve: AsyncParsableCommand {
             help: "Seconds without a byte of a started message before its connection is closed (0: never).")
     var frameReadTimeoutSecs: Int = 60
 
+    @Option(name: .customLong("slowms"), help: "Log commands slower than this many milliseconds as 'Slow query' (as mongod).")
+    var slowMilliseconds: Int = 100
+
     func run() async throws {
         let logger = try setUpLogging()
         try checkOptions()
@@ -88,7 +91,8 @@ struct Serve: AsyncParsableCommand {
         let environment = ServerEnvironment(
             gridliteVersion: Gridlite.version, argv: CommandLine.arguments,
             parsedOptions: parsedOptions(dataPath, maxConns: effectiveMaxConns),
-            storageEngineName: "sqlite", counters: counters)
+            storageEngineName: "sqlite", counters: counters,
+            slowOperationThreshold: .milliseconds(max(0, slowMilliseconds)))
         // Connection tasks run on these threads, so SQLite calls run inline there (see BlockingExecutor).
         let executor = BlockingExecutor(maximumThreadCount: 64)
         let server: GridliteServer
@@ -169,6 +173,7 @@ struct Serve: AsyncParsableCommand {
                 "verbosity": .int32(logLevel.lowercased() == "debug" || logLevel.lowercased() == "trace" ? 1 : 0),
                 "logFormat": .string(logFormat.lowercased()),
             ]),
+            "operationProfiling": .document(["slowOpThresholdMs": .int32(Int32(clamping: slowMilliseconds))]),
         ]
     }
 

@@ -1,14 +1,17 @@
 import BSON
 
-/// `connectionStatus`: who is authenticated on this connection. gridlite has no authentication
-/// yet, so the lists are empty (as on a mongod without `--auth`).
+/// `connectionStatus`: who is authenticated on this connection, from its session. gridlite has no
+/// authentication yet, so the lists are empty (as on a mongod without `--auth`).
 public enum ConnectionStatusCommand: CommandHandler {
     public static let names = ["connectionStatus"]
     public static let help = "Reports the authenticated users and roles of this connection."
     public static let parameters = ParameterSpec(optional: ["showPrivileges"])
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
-        var info: BSONDocument = ["authenticatedUsers": .array([]), "authenticatedUserRoles": .array([])]
+        let users = context.session.authentication.users.map { u -> BSONValue in
+            .document(["user": .string(u.user), "db": .string(u.db)])
+        }
+        var info: BSONDocument = ["authenticatedUsers": .array(users), "authenticatedUserRoles": .array([])]
         if try request.bool("showPrivileges", default: false) {
             info.append("authenticatedUserPrivileges", .array([]))
         }

@@ -7,14 +7,23 @@ import Foundation
 /// Deliberately absent: `topologyVersion` (clients would start streaming hellos and spin),
 /// `setName`/`hosts` (no replica set), `msg: "isdbgrid"` (no mongos), `$clusterTime`, and
 /// `compression` (until OP_COMPRESSED is implemented).
+///
+/// The first `hello` of a connection completes its handshake: the `client` metadata (checked as
+/// mongod checks it) is returned as a ``SessionChange`` for the connection to keep; a later
+/// `hello` carrying `client` is 186 ClientMetadataCannotBeMutated.
 public enum HelloCommand: CommandHandler {
     public static let names = ["hello", "isMaster", "ismaster"]
     public static let help = "Reports the server's role and limits (driver handshake)."
     /// Drivers add fields freely (`client`, `compression`, `saslSupportedMechs`…): all are accepted.
     public static let parameters = ParameterSpec(
-        optional: ["helloOk"],
-        ignored: ["client", "compression", "saslSupportedMechs", "speculativeAuthenticate", "loadBalanced",
+        optional: ["helloOk", "client"],
+        ignored: ["compression", "saslSupportedMechs", "speculativeAuthenticate", "loadBalanced",
                   "topologyVersion", "maxAwaitTimeMS", "backpressure"])
+
+    public static func outcome(_ request: CommandRequest, context: CommandContext) async throws -> CommandOutcome {
+        let change = try context.session.hello(client: request.body["client"])
+        return CommandOutcome(reply: try await run(request, context: context), sessionChanges: [change])
+    }
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
         var reply = BSONDocument()

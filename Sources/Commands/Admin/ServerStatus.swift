@@ -1,8 +1,9 @@
 import BSON
 import Foundation
 
-/// `serverStatus`: live figures about the process — uptime, connections, operation counters,
-/// memory, storage engine.
+/// `serverStatus`: live figures about the process — uptime, connections, network, operation
+/// counters, document counts, memory, storage engine — in mongod's shapes, so monitoring tools
+/// written for mongod (mongodb_exporter, PMM) read them.
 public enum ServerStatusCommand: CommandHandler {
     public static let names = ["serverStatus"]
     public static let help = "Reports live server figures."
@@ -31,13 +32,28 @@ public enum ServerStatusCommand: CommandHandler {
                 "available": .int32(Int32(clamping: connectionLimit - current)),
                 "totalCreated": .int32(Int32(clamping: c.totalConnections.load(ordering: .relaxed))),
             ]),
+            "network": .document([
+                "bytesIn": .int64(ServerCounters.read(c.bytesIn)),
+                "bytesOut": .int64(ServerCounters.read(c.bytesOut)),
+                "physicalBytesIn": .int64(ServerCounters.read(c.bytesIn)),
+                "physicalBytesOut": .int64(ServerCounters.read(c.bytesOut)),
+                "numRequests": .int64(ServerCounters.read(c.requests)),
+            ]),
             "opcounters": .document([
-                "insert": .int64(Int64(c.inserts.load(ordering: .relaxed))),
-                "query": .int64(Int64(c.queries.load(ordering: .relaxed))),
-                "update": .int64(Int64(c.updates.load(ordering: .relaxed))),
-                "delete": .int64(Int64(c.deletes.load(ordering: .relaxed))),
-                "getmore": .int64(Int64(c.getMores.load(ordering: .relaxed))),
-                "command": .int64(Int64(c.commands.load(ordering: .relaxed))),
+                "insert": .int64(ServerCounters.read(c.inserts)),
+                "query": .int64(ServerCounters.read(c.queries)),
+                "update": .int64(ServerCounters.read(c.updates)),
+                "delete": .int64(ServerCounters.read(c.deletes)),
+                "getmore": .int64(ServerCounters.read(c.getMores)),
+                "command": .int64(ServerCounters.read(c.commands)),
+            ]),
+            "metrics": .document([
+                "document": .document([
+                    "deleted": .int64(ServerCounters.read(c.documentsDeleted)),
+                    "inserted": .int64(ServerCounters.read(c.documentsInserted)),
+                    "returned": .int64(ServerCounters.read(c.documentsReturned)),
+                    "updated": .int64(ServerCounters.read(c.documentsUpdated)),
+                ]),
             ]),
             "storageEngine": .document([
                 "name": .string(env.storageEngineName),

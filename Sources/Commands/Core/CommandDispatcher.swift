@@ -1,19 +1,27 @@
 import BSON
 import Storage
-import Foundation
 import Logging
 
 /// Routes a command to its handler and shapes the reply. Knows no opcodes and no SQL.
+///
+/// It is also the one observation point every command passes: ``execute(_:context:wire:)`` marks
+/// the command in flight for `currentOp`, times it, and records name, database, duration, result
+/// code, bytes in/out and documents returned/written through ``CommandObserver`` (swift-metrics,
+/// `opcounters`, `metrics.document`); commands slower than the environment's threshold are logged
+/// as `Slow query`. Handlers count nothing themselves.
 public struct CommandDispatcher: Sendable {
     private let handlers: [String: any CommandHandler.Type]
+    private let observer: CommandObserver
 
-    /// Creates a dispatcher over a table of handlers (``CommandTable/all`` by default).
-    public init(table: [any CommandHandler.Type] = CommandTable.all) {
+    /// Creates a dispatcher over a table of handlers (``CommandTable/all`` by default), observed by
+    /// `observer` (by default the standard one over the bootstrapped metrics backend).
+    public init(table: [any CommandHandler.Type] = CommandTable.all, observer: CommandObserver? = nil) {
         var map: [String: any CommandHandler.Type] = [:]
         for h in table {
             for n in h.names { map[n] = h }
         }
         handlers = map
+        self.observer = observer ?? .standard
     }
 
     /// The handler registered under `name`, if any.
@@ -21,25 +29,42 @@ public struct CommandDispatcher: Sendable {
 
     /// Runs one command and returns its reply document (`ok: 1` or a MongoDB-style error).
     public func dispatch(_ request: CommandRequest, context: CommandContext) async -> BSONDocument {
-        let started = ContinuousClock.now
-        let reply: BSONDocument
-        do {
-            reply = try await run(request, context: context)
-        } catch {
-            reply = CommandDispatcher.errorReply(error)
-        }
-        if context.logger.logLevel <= .debug {
-            let elapsed = ContinuousClock.now - started
-            let ok = reply["ok"].map { $0.isTruthy } ?? false
-            context.logger.debug("command", metadata: [
-                "conn": "\(context.connection.id)", "cmd": "\(request.name)", "db": "\(request.database)",
-                "ok": "\(ok)", "ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)",
-            ])
-        }
-        return reply
+        await execute(request, context: context).reply
     }
 
-    private func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
+    /// Runs one command through the observation point and returns its reply with the session
+    /// changes the connection must apply.
+    public func execute(_ request: CommandRequest, context: CommandContext, wire: WireFacts = .inProcess) async -> CommandOutcome {
+        let started = ContinuousClock.now
+        context.activity?.begin(request, at: started)
+        var outcome: CommandOutcome
+        var code: Int32 = 0
+        do {
+            outcome = try await run(request, context: context)
+        } catch {
+            code = CommandDispatcher.describe(error).0
+            outcome = CommandOutcome(reply: CommandDispatcher.errorReply(error))
+        }
+        let elapsed = ContinuousClock.now - started
+        context.activity?.end()
+        let record = CommandRecord(
+            name: request.name, database: request.database, duration: elapsed, code: code,
+            requestBytes: wire.requestBytes,
+            replyBytes: wire.replyFramingBytes.map { outcome.reply.bytes.count &+ $0 } ?? 0,
+            documents: DocumentCounts(request: request, reply: outcome.reply, succeeded: code == 0))
+        observer.record(record, counters: context.environment.counters)
+        if elapsed >= context.environment.slowOperationThreshold {
+            await SlowOperationLog.log(record, request: request, context: context)
+        } else if context.logger.logLevel <= .debug {
+            context.logger.debug("command", metadata: [
+                "cmd": "\(request.name)", "db": "\(request.database)", "code": "\(code)",
+                "ms": "\(elapsed.milliseconds)",
+            ])
+        }
+        return outcome
+    }
+
+    private func run(_ request: CommandRequest, context: CommandContext) async throws -> CommandOutcome {
         guard let handler = handlers[request.name] else {
             throw CommandError(.commandNotFound, "no such command: '\(request.name)'")
         }
@@ -47,10 +72,9 @@ public struct CommandDispatcher: Sendable {
             throw CommandError(.unauthorized, "\(request.name) may only be run against the admin database.")
         }
         try handler.parameters.check(request)
-        context.environment.counters.countCommand(request.name)
-        var reply = try await handler.run(request, context: context)
-        reply.append("ok", .double(1))
-        return reply
+        var outcome = try await handler.outcome(request, context: context)
+        outcome.reply.append("ok", .double(1))
+        return outcome
     }
 
     /// Turns any error into `{ok: 0, errmsg, code, codeName}`.
@@ -78,16 +102,4 @@ public protocol MongoCodedError: Error {
     var mongoCodeName: String { get }
     /// The message.
     var mongoMessage: String { get }
-}
-
-extension ServerCounters {
-    /// Counts a command in `opcounters` (the data commands count themselves per statement).
-    func countCommand(_ name: String) {
-        switch name {
-        case "find": ServerCounters.bump(queries)
-        case "getMore": ServerCounters.bump(getMores)
-        case "insert", "update", "delete": break
-        default: ServerCounters.bump(commands)
-        }
-    }
 }

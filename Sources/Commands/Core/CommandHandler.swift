@@ -15,11 +15,34 @@ public protocol CommandHandler: Sendable {
     static var adminOnly: Bool { get }
     /// Runs the command.
     static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument
+    /// Runs the command and says what it changes in the connection's session. Only commands that
+    /// change it (`hello`; later the SASL commands and `logout`) implement this; for the others it
+    /// is ``run(_:context:)``'s reply with no change. The dispatcher always calls this one.
+    static func outcome(_ request: CommandRequest, context: CommandContext) async throws -> CommandOutcome
 }
 
 extension CommandHandler {
     /// Most commands run on any database.
     public static var adminOnly: Bool { false }
+
+    /// The reply of ``run(_:context:)``; the session is unchanged.
+    public static func outcome(_ request: CommandRequest, context: CommandContext) async throws -> CommandOutcome {
+        CommandOutcome(reply: try await run(request, context: context))
+    }
+}
+
+/// What a command produced: its reply and the session changes the connection must apply after it.
+public struct CommandOutcome: Sendable {
+    /// The reply document (the dispatcher appends `ok`, or replaces it with an error reply).
+    public var reply: BSONDocument
+    /// Changes to the connection's session, applied in order once the command has finished.
+    public var sessionChanges: [SessionChange]
+
+    /// Creates an outcome.
+    public init(reply: BSONDocument, sessionChanges: [SessionChange] = []) {
+        self.reply = reply
+        self.sessionChanges = sessionChanges
+    }
 }
 
 /// How a command's fields are treated, after FerretDB's classification: required fields must be

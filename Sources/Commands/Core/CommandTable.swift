@@ -11,6 +11,7 @@ public enum CommandTable {
         CountCommand.self,
         CreateCommand.self,
         CreateIndexesCommand.self,
+        CurrentOpCommand.self,
         DbStatsCommand.self,
         DeleteCommand.self,
         DistinctCommand.self,

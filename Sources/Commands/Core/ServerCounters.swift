@@ -1,24 +1,41 @@
 import Synchronization
 
-/// Process-wide counters reported by `serverStatus`: connections and operation counts.
-/// Lock-free atomics, so counting costs nothing on the request path.
+/// Process-wide counters reported by `serverStatus`: connections, network, operation and document
+/// counts. Lock-free atomics, so counting costs nothing measurable on the request path.
+///
+/// Commands never bump these themselves: the connection counts bytes and requests, and the
+/// dispatcher's observation point counts operations and documents (``CommandObserver``).
 public final class ServerCounters: Sendable {
     /// Open connections.
     public let currentConnections = Atomic<Int>(0)
     /// Connections accepted since start.
     public let totalConnections = Atomic<Int>(0)
-    /// `opcounters.insert`: documents inserted.
+    /// `opcounters.insert`: insert statements attempted (one per document).
     public let inserts = Atomic<Int>(0)
     /// `opcounters.query`: find commands.
     public let queries = Atomic<Int>(0)
-    /// `opcounters.update`: update statements.
+    /// `opcounters.update`: update statements attempted.
     public let updates = Atomic<Int>(0)
-    /// `opcounters.delete`: delete statements.
+    /// `opcounters.delete`: delete statements attempted.
     public let deletes = Atomic<Int>(0)
     /// `opcounters.getmore`.
     public let getMores = Atomic<Int>(0)
     /// `opcounters.command`: every other command.
     public let commands = Atomic<Int>(0)
+    /// `network.bytesIn`: bytes of every frame read.
+    public let bytesIn = Atomic<Int>(0)
+    /// `network.bytesOut`: bytes of every frame written.
+    public let bytesOut = Atomic<Int>(0)
+    /// `network.numRequests`: frames read.
+    public let requests = Atomic<Int>(0)
+    /// `metrics.document.returned`.
+    public let documentsReturned = Atomic<Int>(0)
+    /// `metrics.document.inserted`.
+    public let documentsInserted = Atomic<Int>(0)
+    /// `metrics.document.updated`.
+    public let documentsUpdated = Atomic<Int>(0)
+    /// `metrics.document.deleted`.
+    public let documentsDeleted = Atomic<Int>(0)
     /// Last connection id handed out.
     private let lastConnectionId = Atomic<Int64>(0)
 
@@ -37,8 +54,40 @@ public final class ServerCounters: Sendable {
         currentConnections.subtract(1, ordering: .relaxed)
     }
 
-    /// Adds `n` to a counter.
-    public static func bump(_ counter: borrowing Atomic<Int>, by n: Int = 1) {
-        counter.add(n, ordering: .relaxed)
+    /// Counts one request frame read from a client.
+    public func received(bytes: Int) {
+        bytesIn.wrappingAdd(bytes, ordering: .relaxed)
+        requests.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    /// Counts one frame written to a client.
+    public func sent(bytes: Int) {
+        bytesOut.wrappingAdd(bytes, ordering: .relaxed)
+    }
+
+    /// Counts a command in `opcounters` as mongod does: `find` as a query, `getMore` as a getmore,
+    /// writes per statement attempted, everything else (failed and unknown commands too) as a command.
+    func count(_ name: String, statements: Int) {
+        switch name {
+        case "find": queries.wrappingAdd(1, ordering: .relaxed)
+        case "getMore": getMores.wrappingAdd(1, ordering: .relaxed)
+        case "insert": inserts.wrappingAdd(statements, ordering: .relaxed)
+        case "update": updates.wrappingAdd(statements, ordering: .relaxed)
+        case "delete": deletes.wrappingAdd(statements, ordering: .relaxed)
+        default: commands.wrappingAdd(1, ordering: .relaxed)
+        }
+    }
+
+    /// Adds a command's documents to `metrics.document`.
+    func countDocuments(_ docs: DocumentCounts) {
+        if docs.returned > 0 { documentsReturned.wrappingAdd(docs.returned, ordering: .relaxed) }
+        if docs.inserted > 0 { documentsInserted.wrappingAdd(docs.inserted, ordering: .relaxed) }
+        if docs.updated > 0 { documentsUpdated.wrappingAdd(docs.updated, ordering: .relaxed) }
+        if docs.deleted > 0 { documentsDeleted.wrappingAdd(docs.deleted, ordering: .relaxed) }
+    }
+
+    /// A counter's value, for reports.
+    public static func read(_ counter: borrowing Atomic<Int>) -> Int64 {
+        Int64(counter.load(ordering: .relaxed))
     }
 }

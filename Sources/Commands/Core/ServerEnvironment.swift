@@ -41,12 +41,18 @@ public final class ServerEnvironment: Sendable {
     public let storageEngineName: String
     /// Live counters.
     public let counters: ServerCounters
+    /// Live connections and their in-flight commands (`currentOp`).
+    public let connections = ConnectionRegistry()
+    /// Commands that take longer are logged at info as `Slow query` (mongod's `--slowms`, 100 ms).
+    public let slowOperationThreshold: Duration
 
     /// Creates the environment.
     public init(
         gridliteVersion: String, argv: [String], parsedOptions: BSONDocument,
-        storageEngineName: String, counters: ServerCounters = ServerCounters(), startDate: Date = Date()
+        storageEngineName: String, counters: ServerCounters = ServerCounters(), startDate: Date = Date(),
+        slowOperationThreshold: Duration = .milliseconds(100)
     ) {
+        self.slowOperationThreshold = slowOperationThreshold
         self.gridliteVersion = gridliteVersion
         self.startDate = startDate
         self.argv = argv
@@ -70,7 +76,7 @@ public final class ServerEnvironment: Sendable {
 }
 
 /// Facts about the connection a command arrived on.
-public struct ConnectionInfo: Sendable {
+public struct ConnectionInfo: Sendable, Hashable {
     /// Server-assigned id, increasing from 1.
     public let id: Int64
     /// The peer's `host:port`.
@@ -90,25 +96,51 @@ public struct ConnectionInfo: Sendable {
 public struct CommandContext: Sendable {
     /// The process-wide facts.
     public let environment: ServerEnvironment
-    /// The connection the command came on.
-    public let connection: ConnectionInfo
-    /// A logger carrying the connection id.
-    public let logger: Logger
+    /// What the connection has negotiated (client metadata, authentication, compression). The
+    /// connection replaces it after a command returns a ``SessionChange``; handlers only read it.
+    public private(set) var session: ConnectionSession
+    /// The connection's entry in ``ServerEnvironment/connections`` (nil when a test runs handlers
+    /// without a server): the dispatcher marks each command in flight there for `currentOp`.
+    public private(set) var activity: ConnectionActivity?
+    /// A logger carrying the connection id (and, after the handshake, the application name).
+    public private(set) var logger: Logger
     /// Where documents live.
     public let storage: any StorageEngine
     /// Open cursors.
     public let cursors: CursorRegistry
 
-    /// Creates a context.
+    /// Creates a context for a new connection (not yet visible to `currentOp`: see ``register()``).
     public init(
         environment: ServerEnvironment, connection: ConnectionInfo, logger: Logger, storage: any StorageEngine,
         cursors: CursorRegistry
     ) {
         self.environment = environment
-        self.connection = connection
+        self.session = ConnectionSession(connection: connection)
+        self.activity = nil
         self.logger = logger
         self.storage = storage
         self.cursors = cursors
+    }
+
+    /// The connection the command came on.
+    public var connection: ConnectionInfo { session.connection }
+
+    /// Makes the connection visible to `currentOp`; the caller unregisters it when the connection
+    /// ends (`environment.connections.close(activity)`).
+    public mutating func register() -> ConnectionActivity {
+        if let activity { return activity }
+        let new = environment.connections.open(session)
+        activity = new
+        return new
+    }
+
+    /// Applies the session changes a command returned (in order), publishes the new session to
+    /// `currentOp`, and adds the application name to the connection's log metadata.
+    public mutating func apply(_ changes: [SessionChange]) {
+        guard !changes.isEmpty else { return }
+        for change in changes { session.apply(change) }
+        activity?.update(session)
+        if let app = session.applicationName { logger[metadataKey: "appName"] = "\(app)" }
     }
 }
 

@@ -21,7 +21,6 @@ public enum DeleteCommand: CommandHandler {
         if !checked.valid.isEmpty {
             result = try await context.storage.delete(checked.valid.map(\.value), in: namespace, ordered: ordered)
         }
-        ServerCounters.bump(context.environment.counters.deletes, by: checked.valid.count)
         var errors = checked.errors + WriteReply.remap(result.writeErrors, positions: checked.valid.map(\.index))
         if ordered, let first = errors.map(\.index).min() {
             errors = errors.filter { $0.index == first }

@@ -24,7 +24,6 @@ public enum FindCommand: CommandHandler {
         let singleBatch = try request.bool("singleBatch", default: false)
         let batchSize = try ClientNumbers.nonNegative(request.body["batchSize"], field: "batchSize", path: "find.batchSize").map { Int($0) }
         let hint = try IndexTarget.parseHint(request.body["hint"])
-        ServerCounters.bump(context.environment.counters.queries)
 
         let query = FindQuery(namespace: namespace, filter: filter, sort: sort, skip: skip, limit: limit, hint: hint)
         let cursor = try await context.storage.find(query)

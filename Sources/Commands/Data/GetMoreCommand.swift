@@ -16,7 +16,6 @@ public enum GetMoreCommand: CommandHandler {
         let namespace = try Namespace.cursorNamespace(request.database, collection)
         let batchSize = try ClientNumbers.nonNegative(request.body["batchSize"], field: "batchSize", path: "getMore.batchSize").map { Int($0) }
         let lease = try await context.cursors.checkOut(id: id, namespace: namespace, session: request.body["lsid"])
-        ServerCounters.bump(context.environment.counters.getMores)
         let count = batchSize.flatMap { $0 > 0 ? $0 : nil } ?? Int.max
         let bytes = batchSize == nil ? CursorBatch.defaultGetMoreBytes : CursorBatch.maxReplyBytes
         do {

@@ -23,7 +23,6 @@ public enum InsertCommand: CommandHandler {
         if !checked.valid.isEmpty {
             result = try await context.storage.insert(checked.valid.map(\.value), into: namespace, ordered: ordered)
         }
-        ServerCounters.bump(context.environment.counters.inserts, by: result.inserted)
         var errors = checked.errors + WriteReply.remap(result.writeErrors, positions: checked.valid.map(\.index))
         if ordered, let first = errors.map(\.index).min() {
             errors = errors.filter { $0.index == first }

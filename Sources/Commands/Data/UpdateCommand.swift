@@ -24,7 +24,6 @@ public enum UpdateCommand: CommandHandler {
             result = try await context.storage.update(checked.valid.map(\.value), in: namespace, ordered: ordered)
         }
         let positions = checked.valid.map(\.index)
-        ServerCounters.bump(context.environment.counters.updates, by: checked.valid.count)
         var errors = checked.errors + WriteReply.remap(result.writeErrors, positions: positions)
         if ordered, let first = errors.map(\.index).min() {
             errors = errors.filter { $0.index == first }
