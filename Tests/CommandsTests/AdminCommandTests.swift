@@ -7,7 +7,9 @@ import Testing
 @Suite struct AdminCommandTests {
     @Test(arguments: ["hello", "isMaster", "ismaster"])
     func helloReply(name: String) async throws {
-        let reply = try await run([name: .int32(1), "helloOk": .bool(true), "client": .document(["driver": .document([:])])])
+        let reply = try await run([name: .int32(1), "helloOk": .bool(true), "client": .document([
+            "driver": .document(["name": "test", "version": "1"]), "os": .document(["type": "Linux"]),
+        ])])
         let primaryKey = name == "hello" ? "isWritablePrimary" : "ismaster"
         #expect(reply[primaryKey] == .bool(true))
         #expect(reply["helloOk"] == .bool(true))

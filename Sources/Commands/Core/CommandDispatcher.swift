@@ -37,6 +37,7 @@ public struct CommandDispatcher: Sendable {
     public func execute(_ request: CommandRequest, context: CommandContext, wire: WireFacts = .inProcess) async -> CommandOutcome {
         let started = ContinuousClock.now
         context.activity?.begin(request, at: started)
+        observer.started(request.name, counters: context.environment.counters)
         var outcome: CommandOutcome
         var code: Int32 = 0
         do {

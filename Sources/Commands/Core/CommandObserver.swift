@@ -89,7 +89,12 @@ public final class CommandObserver: Sendable {
     /// The observer of ``CommandTable/all`` over the bootstrapped metrics backend, made on first use.
     public static let standard = CommandObserver()
 
-    /// Records one command: metrics, `opcounters`, `metrics.document`.
+    /// Counts a command as it starts (`opcounters` other than writes).
+    func started(_ name: String, counters: ServerCounters) {
+        counters.countStarted(name)
+    }
+
+    /// Records one finished command: metrics, write `opcounters`, `metrics.document`.
     func record(_ record: CommandRecord, counters: ServerCounters) {
         let inst = instruments[record.name] ?? unknown
         if record.succeeded {
@@ -109,7 +114,7 @@ public final class CommandObserver: Sendable {
         if docs.returned > 0 { inst.documentsReturned.increment(by: docs.returned) }
         let written = docs.inserted &+ docs.updated &+ docs.deleted
         if written > 0 { inst.documentsWritten.increment(by: written) }
-        counters.count(record.name, statements: docs.statements)
+        counters.countWrites(record.name, statements: docs.statements)
         counters.countDocuments(docs)
     }
 }

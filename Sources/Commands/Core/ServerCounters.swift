@@ -65,16 +65,26 @@ public final class ServerCounters: Sendable {
         bytesOut.wrappingAdd(bytes, ordering: .relaxed)
     }
 
-    /// Counts a command in `opcounters` as mongod does: `find` as a query, `getMore` as a getmore,
-    /// writes per statement attempted, everything else (failed and unknown commands too) as a command.
-    func count(_ name: String, statements: Int) {
+    /// Counts a command in `opcounters` as it starts, as mongod does (so `serverStatus` counts
+    /// itself): `find` as a query, `getMore` as a getmore, everything else (failed and unknown
+    /// commands too) as a command. Writes are counted when they finish: see ``countWrites(_:statements:)``.
+    func countStarted(_ name: String) {
         switch name {
         case "find": queries.wrappingAdd(1, ordering: .relaxed)
         case "getMore": getMores.wrappingAdd(1, ordering: .relaxed)
+        case "insert", "update", "delete": break
+        default: commands.wrappingAdd(1, ordering: .relaxed)
+        }
+    }
+
+    /// Counts a write command's statements attempted (one per document for inserts), as mongod does.
+    func countWrites(_ name: String, statements: Int) {
+        guard statements > 0 else { return }
+        switch name {
         case "insert": inserts.wrappingAdd(statements, ordering: .relaxed)
         case "update": updates.wrappingAdd(statements, ordering: .relaxed)
         case "delete": deletes.wrappingAdd(statements, ordering: .relaxed)
-        default: commands.wrappingAdd(1, ordering: .relaxed)
+        default: break
         }
     }
 
