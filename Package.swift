@@ -112,7 +112,10 @@ let package = Package(
         .testTarget(name: "ExecutorsTests", dependencies: ["Executors"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Query", "BSON"]),
         .testTarget(name: "SQLiteStorageTests", dependencies: ["SQLiteStorage", "Storage", "Executors", "Query", "BSON"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Storage", "Executors", "BSON", "SQLiteStorage"]),
+        .testTarget(name: "CommandsTests", dependencies: [
+            "Commands", "Storage", "Executors", "BSON", "SQLiteStorage",
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
