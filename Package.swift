@@ -116,6 +116,14 @@ let package = Package(
             "Commands", "Storage", "Executors", "BSON", "SQLiteStorage",
             .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]),
+        // The real NIO server in process on a free port, driven by a raw wire client.
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Commands", "SQLiteStorage", "Executors", "BSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

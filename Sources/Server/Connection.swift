@@ -46,7 +46,12 @@ struct Connection {
                         let request = try WireRequest.parse(consume frame)
                         let keepGoing = try await handle(
                             request, requestID: requestID, requestBytes: wireBytes, context: &context, outbound: outbound)
-                        guard gate.leave(), keepGoing else { break }
+                        guard keepGoing else { break }
+                        guard gate.leave() else {
+                            // Shutdown began during this command: deliver its reply, then close.
+                            try? await ConnectionGate.drainThenClose(nio).get()
+                            break
+                        }
                     }
                 }
             } onGracefulShutdown: {
