@@ -63,9 +63,16 @@ def test_ismaster_with_hello_ok(admin) -> None:
 
 
 def test_hello_ignores_unknown_fields(admin) -> None:
-    reply = admin.command({"hello": 1, "client": {"application": {"name": "x"}},
-                           "compression": [], "saslSupportedMechs": "admin.user"})
+    reply = admin.command({"hello": 1, "compression": [], "saslSupportedMechs": "admin.user"})
     assert reply["isWritablePrimary"] is True
+
+
+def test_client_metadata_only_in_the_first_hello(admin) -> None:
+    # pymongo's connection already sent its metadata in the handshake: mongod refuses a second one.
+    with pytest.raises(OperationFailure) as error:
+        admin.command({"hello": 1, "client": {"application": {"name": "x"}}})
+    assert error.value.code == 186
+    assert error.value.details["codeName"] == "ClientMetadataCannotBeMutated"
 
 
 def test_connection_id_increases_across_clients(daemon) -> None:

@@ -226,7 +226,8 @@ def test_op_query_wrapped_in_query_like_libmongoc(daemon) -> None:
     with daemon.connect_raw() as sock:
         doc = query_reply(sock, {
             "$query": {"isMaster": 1, "helloOk": True,
-                       "client": {"driver": {"name": "mongoc", "version": "1.23.1"}}},
+                       "client": {"driver": {"name": "mongoc", "version": "1.23.1"},
+                                  "os": {"type": "Linux"}}},
             "$readPreference": {"mode": "primaryPreferred"},
         }, flags=4)
         assert doc["ismaster"] is True
