@@ -30,9 +30,9 @@ public struct DocumentCounts: Sendable, Equatable {
         guard succeeded else { return }
         switch request.name {
         case "find", "aggregate":
-            returned = DocumentCounts.items(reply, "cursor.firstBatch")
+            returned = DocumentCounts.batchSize(reply, "firstBatch")
         case "getMore":
-            returned = DocumentCounts.items(reply, "cursor.nextBatch")
+            returned = DocumentCounts.batchSize(reply, "nextBatch")
         case "insert":
             inserted = DocumentCounts.int(reply, "n")
             statements = DocumentCounts.attempted(request, reply, "documents")
@@ -56,6 +56,18 @@ public struct DocumentCounts: Sendable, Equatable {
         default:
             break
         }
+    }
+
+    /// The number of documents in `cursor.<batch>` (two key lookups in place; on every read).
+    static func batchSize(_ reply: BSONDocument, _ batch: String) -> Int {
+        guard let fields = reply.element(forKey: "cursor")?.children else { return 0 }
+        for field in fields where field.key == batch {
+            guard let items = field.children else { return 0 }
+            var n = 0
+            for _ in items { n &+= 1 }
+            return n
+        }
+        return 0
     }
 
     /// The number of items of the array or document at `path`.

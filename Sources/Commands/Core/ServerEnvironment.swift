@@ -138,9 +138,16 @@ public struct CommandContext: Sendable {
     /// `currentOp`, and adds the application name to the connection's log metadata.
     public mutating func apply(_ changes: [SessionChange]) {
         guard !changes.isEmpty else { return }
+        let before = session.phase
         for change in changes { session.apply(change) }
         activity?.update(session)
         if let app = session.applicationName { logger[metadataKey: "appName"] = "\(app)" }
+        if before == .awaitingHandshake, session.phase == .established, let metadata = session.clientMetadata {
+            // As mongod logs it once per connection ("client metadata", id 51800).
+            logger.info("client metadata", metadata: [
+                "remote": "\(session.connection.remoteAddress)", "doc": "\(metadata.document.relaxedExtendedJSON)",
+            ])
+        }
     }
 }
 
