@@ -44,6 +44,12 @@ public struct CommandDispatcher: Sendable {
             outcome = try await run(request, context: context)
         } catch {
             code = CommandDispatcher.describe(error).0
+            if CommandDispatcher.isInternal(error) {
+                // The detail (an engine's message, possibly SQL text) goes to the log, never to the client.
+                context.logger.error("internal error", metadata: [
+                    "cmd": "\(request.name)", "db": "\(request.database)", "error": "\(String(reflecting: error))",
+                ])
+            }
             outcome = CommandOutcome(reply: CommandDispatcher.errorReply(error))
         }
         let elapsed = ContinuousClock.now - started
@@ -90,7 +96,17 @@ public struct CommandDispatcher: Sendable {
         case let e as CommandError: return (e.code, e.codeName, e.message)
         case let e as any MongoCodedError: return (e.mongoCode, e.mongoCodeName, e.mongoMessage)
         case let e as BSONError: return (ErrorCode.badValue.rawValue, ErrorCode.badValue.name, e.message)
-        default: return (ErrorCode.internalError.rawValue, ErrorCode.internalError.name, "\(error)")
+        default:
+            return (ErrorCode.internalError.rawValue, ErrorCode.internalError.name,
+                    "internal error; the server log has the detail")
+        }
+    }
+
+    /// True for an error no layer gave a MongoDB code: its detail is logged, not sent.
+    public static func isInternal(_ error: any Error) -> Bool {
+        switch error {
+        case is CommandError, is any MongoCodedError, is BSONError: return false
+        default: return true
         }
     }
 }
