@@ -62,26 +62,14 @@ struct Connection {
         var buffer: ByteBuffer
         switch request {
         case .msg(let msg):
-            let reply = await run(context: context) { () throws(CommandError) in
-                var sequences: [String: [BSONDocument]] = [:]
-                for sequence in msg.documentSequences {
-                    guard sequences[sequence.identifier] == nil else {
-                        throw CommandError(.badValue, "duplicate document sequence '\(sequence.identifier)'")
-                    }
-                    sequences[sequence.identifier] = sequence.documents
-                }
-                let database = try CommandRequest.opMsgDatabase(msg.body)
-                return try CommandRequest(body: msg.body, sequences: sequences, database: database)
-            }
+            let reply = await run(context: context) { () throws(CommandError) in try CommandRequest(message: msg) }
             if msg.moreToCome { return true }
             buffer = allocator.buffer(capacity: reply.bytes.count + 64)
             OpMsg.writeReply(reply, requestID: nextReplyID(), responseTo: requestID, to: &buffer)
         case .query(let query):
             if query.isCommand {
                 let command = try query.command()
-                let reply = await run(context: context) { () throws(CommandError) in
-                    try CommandRequest(body: command.document, database: command.database)
-                }
+                let reply = await run(context: context) { () throws(CommandError) in try CommandRequest(query: command) }
                 buffer = allocator.buffer(capacity: reply.bytes.count + 64)
                 OpReply(commandReply: reply).write(requestID: nextReplyID(), responseTo: requestID, to: &buffer)
             } else {
