@@ -203,8 +203,11 @@ FUZZ_SECONDS ?= 300
 FUZZ_SCRATCH ?= .build-fuzz
 FUZZ_ARGS    ?=
 FUZZ_NICE    ?= 10
+# -Xswiftc -sanitize=fuzzer,address must come last, as ONE flag: SwiftPM's --sanitize=fuzzer
+# --sanitize=address become two swiftc flags, of which the last wins, leaving no coverage
+# instrumentation (libFuzzer then ran blind at "cov: 3"). The --sanitize flags stay for C targets and the link.
 FUZZ_BUILD    = swift build $(SWIFT_FLAGS) -c release --scratch-path $(FUZZ_SCRATCH) \
-                --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING
+                --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 
 .PHONY: fuzz fuzz-build
 fuzz-build: deps

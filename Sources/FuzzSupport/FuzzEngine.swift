@@ -59,8 +59,9 @@ public final class FuzzEngine: Sendable {
     public static let quietLogger = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Runs `work` as one client connection would: a fresh connection id and cursor registry; then
-    /// closes its cursors and drops every database, so the next input starts from an empty store.
-    public func session(_ work: @escaping @Sendable (CommandContext, CommandDispatcher) async -> Void) {
+    /// closes its cursors and, when `work` returns true, drops every database, so the next input
+    /// starts from an empty store.
+    public func session(_ work: @escaping @Sendable (CommandContext, CommandDispatcher) async -> Bool) {
         let id = connections.wrappingAdd(1, ordering: .relaxed).newValue
         let context = CommandContext(
             environment: environment,
@@ -69,15 +70,24 @@ public final class FuzzEngine: Sendable {
         let dispatcher = self.dispatcher
         let storage = self.storage
         FuzzEngine.blocking {
-            await work(context, dispatcher)
+            let reset = await work(context, dispatcher)
             await context.cursors.closeAll(connectionId: id)
-            do {
-                for database in try await storage.listDatabases() {
-                    try await storage.dropDatabase(database.name)
-                }
-            } catch {
-                fatalError("fuzz: cannot empty the store after an input: \(error)")
+            if reset { await FuzzEngine.empty(storage) }
+        }
+    }
+
+    /// How many times the store was emptied (a harness that keeps state between inputs compares it).
+    public static let emptied = Atomic<Int>(0)
+
+    /// Drops every database.
+    public static func empty(_ storage: some StorageEngine) async {
+        emptied.add(1, ordering: .relaxed)
+        do {
+            for database in try await storage.listDatabases() {
+                try await storage.dropDatabase(database.name)
             }
+        } catch {
+            fatalError("fuzz: cannot empty the store: \(error)")
         }
     }
 

@@ -36,7 +36,7 @@ public struct Grammar {
     static let doubles: [Double] = [
         0, -0.0, 1, -1, 0.5, -1.5, .nan, -.nan, .infinity, -.infinity, .greatestFiniteMagnitude,
         -.greatestFiniteMagnitude, .leastNonzeroMagnitude, 9.2233720368547758e18, -9.2233720368547758e18,
-        2147483648, -2147483649, 9007199254740993, 1e300, 4294967296,
+        2147483648, -2147483649, 9007199254740992, 1e300, 4294967296,
     ]
 
     /// Int64s at the edges.

@@ -24,8 +24,9 @@ public enum WireFuzzHarness {
         guard !frames.isEmpty else { return }
         FuzzEngine.shared.session { context, dispatcher in
             for frame in frames {
-                guard await answer(frame, context: context, dispatcher: dispatcher) else { return }
+                guard await answer(frame, context: context, dispatcher: dispatcher) else { break }
             }
+            return true
         }
     }
 

@@ -4,7 +4,8 @@ import Testing
 
 /// Replays every saved fuzz input (the crashes the campaign found, and the seed corpus) through
 /// the harness libFuzzer runs, without the fuzzer: a fixed bug that comes back crashes this test.
-@Suite struct RegressionCorpusTests {
+/// Serialized: the harnesses share one store, which an input empties when it is done.
+@Suite(.serialized) struct RegressionCorpusTests {
     /// `Fuzz/` at the repository root.
     static let fuzzDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
