@@ -30,9 +30,14 @@ public enum CommandFuzzHarness {
         run(Array(data))
     }
 
-    /// Runs one input.
+    /// Runs one input from synchronous code (libFuzzer's callback, the replay tool).
     public static func run(_ bytes: [UInt8]) {
-        FuzzEngine.shared.session { context, dispatcher in
+        FuzzEngine.blocking { await runAsync(bytes) }
+    }
+
+    /// Runs one input (the regression test calls this: blocking a test's thread could starve the pool).
+    public static func runAsync(_ bytes: [UInt8]) async {
+        await FuzzEngine.shared.session { context, dispatcher in
             if fixtureSetUp.load(ordering: .relaxed) != FuzzEngine.emptied.load(ordering: .relaxed) {
                 await FuzzEngine.empty(context.storage)
                 await setUp(context: context, dispatcher: dispatcher)

@@ -61,19 +61,15 @@ public final class FuzzEngine: Sendable {
     /// Runs `work` as one client connection would: a fresh connection id and cursor registry; then
     /// closes its cursors and, when `work` returns true, drops every database, so the next input
     /// starts from an empty store.
-    public func session(_ work: @escaping @Sendable (CommandContext, CommandDispatcher) async -> Bool) {
+    public func session(_ work: @escaping @Sendable (CommandContext, CommandDispatcher) async -> Bool) async {
         let id = connections.wrappingAdd(1, ordering: .relaxed).newValue
         let context = CommandContext(
             environment: environment,
             connection: ConnectionInfo(id: id, remoteAddress: "127.0.0.1:1", localAddress: "127.0.0.1:27017"),
             logger: FuzzEngine.quietLogger, storage: storage, cursors: CursorRegistry())
-        let dispatcher = self.dispatcher
-        let storage = self.storage
-        FuzzEngine.blocking {
-            let reset = await work(context, dispatcher)
-            await context.cursors.closeAll(connectionId: id)
-            if reset { await FuzzEngine.empty(storage) }
-        }
+        let reset = await work(context, dispatcher)
+        await context.cursors.closeAll(connectionId: id)
+        if reset { await FuzzEngine.empty(storage) }
     }
 
     /// How many times the store was emptied (a harness that keeps state between inputs compares it).

@@ -18,11 +18,16 @@ public enum WireFuzzHarness {
         run(Array(data))
     }
 
-    /// Runs one input.
+    /// Runs one input from synchronous code (libFuzzer's callback, the replay tool).
     public static func run(_ bytes: [UInt8]) {
+        FuzzEngine.blocking { await runAsync(bytes) }
+    }
+
+    /// Runs one input (the regression test calls this: blocking a test's thread could starve the pool).
+    public static func runAsync(_ bytes: [UInt8]) async {
         let frames = assemble(bytes)
         guard !frames.isEmpty else { return }
-        FuzzEngine.shared.session { context, dispatcher in
+        await FuzzEngine.shared.session { context, dispatcher in
             for frame in frames {
                 guard await answer(frame, context: context, dispatcher: dispatcher) else { break }
             }

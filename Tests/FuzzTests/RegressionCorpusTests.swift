@@ -18,20 +18,20 @@ import Testing
     }
 
     @Test(arguments: ["regressions", "seeds"])
-    func wireInputs(kind: String) throws {
+    func wireInputs(kind: String) async throws {
         let files = Self.inputs(kind, "wire")
         if kind == "seeds" { #expect(!files.isEmpty, "no seed inputs in Fuzz/seeds/wire") }
         for file in files {
-            WireFuzzHarness.run([UInt8](try Data(contentsOf: file)))
+            await WireFuzzHarness.runAsync([UInt8](try Data(contentsOf: file)))
         }
     }
 
     @Test(arguments: ["regressions", "seeds"])
-    func commandInputs(kind: String) throws {
+    func commandInputs(kind: String) async throws {
         let files = Self.inputs(kind, "commands")
         if kind == "seeds" { #expect(!files.isEmpty, "no seed inputs in Fuzz/seeds/commands") }
         for file in files {
-            CommandFuzzHarness.run([UInt8](try Data(contentsOf: file)))
+            await CommandFuzzHarness.runAsync([UInt8](try Data(contentsOf: file)))
         }
     }
 
