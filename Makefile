@@ -192,3 +192,44 @@ SOAK_ARGS    ?=
 .PHONY: soak
 soak: deps venv build-debug
 	"$(VENV_PY)" IntegrationTests/soak/soak.py --binary "$(GRIDLITE_BIN)" --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+
+# --- make fuzz: libFuzzer on the two harnesses, FUZZ_SECONDS each (docs/reliability.md) -----------------
+# Builds FuzzWire and FuzzCommands with -sanitize=fuzzer,address (and -D FUZZING, which swaps their
+# replay `main` for libFuzzer's entry point) in their own scratch path, then runs one after the other.
+# New coverage goes to Fuzz/corpus/<target> (not in git); seeds and regressions are read as corpora too.
+# A crash, timeout or out-of-memory input is copied into Fuzz/regressions/<target>/, which `make test`
+# replays (FuzzTests): fix the bug, keep the input. Exits non-zero when anything was found.
+FUZZ_SECONDS ?= 300
+FUZZ_SCRATCH ?= .build-fuzz
+FUZZ_ARGS    ?=
+FUZZ_NICE    ?= 10
+# -Xswiftc -sanitize=fuzzer,address must come last, as ONE flag: SwiftPM's --sanitize=fuzzer
+# --sanitize=address become two swiftc flags, of which the last wins, leaving no coverage
+# instrumentation (libFuzzer then ran blind at "cov: 3"). The --sanitize flags stay for C targets and the link.
+FUZZ_BUILD    = swift build $(SWIFT_FLAGS) -c release --scratch-path $(FUZZ_SCRATCH) \
+                --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+
+.PHONY: fuzz fuzz-build
+fuzz-build: deps
+	$(FUZZ_BUILD) --product FuzzWire
+	$(FUZZ_BUILD) --product FuzzCommands
+
+fuzz: fuzz-build
+	@bin=$$($(FUZZ_BUILD) --show-bin-path); found=0; \
+	for target in wire commands; do \
+	  case $$target in wire) exe=FuzzWire;; commands) exe=FuzzCommands;; esac; \
+	  mkdir -p Fuzz/corpus/$$target Fuzz/regressions/$$target Fuzz/crashes/$$target; \
+	  echo "fuzz: $$exe for $(FUZZ_SECONDS) s"; \
+	  rc=0; ASAN_OPTIONS=detect_leaks=0 nice -n $(FUZZ_NICE) "$$bin/$$exe" -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 -artifact_prefix=Fuzz/crashes/$$target/ $(FUZZ_ARGS) \
+	    Fuzz/corpus/$$target Fuzz/seeds/$$target Fuzz/regressions/$$target >Fuzz/crashes/$$target/last-run.log 2>&1 || rc=$$?; \
+	  grep -E '^(#[0-9]+ +(INITED|DONE)|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|==[0-9]+==ERROR|SUMMARY|Fatal error)' \
+	    Fuzz/crashes/$$target/last-run.log || true; \
+	  for artifact in Fuzz/crashes/$$target/crash-* Fuzz/crashes/$$target/timeout-* Fuzz/crashes/$$target/oom-* Fuzz/crashes/$$target/leak-*; do \
+	    [ -f "$$artifact" ] || continue; \
+	    mv "$$artifact" Fuzz/regressions/$$target/; found=1; \
+	    echo "fuzz: $$artifact moved to Fuzz/regressions/$$target/ (replay: $$bin/$$exe Fuzz/regressions/$$target/$$(basename $$artifact))"; \
+	  done; \
+	  [ $$rc -eq 0 ] || found=1; \
+	done; \
+	if [ $$found -ne 0 ]; then echo "fuzz: found problems (see Fuzz/crashes/*/last-run.log)" >&2; exit 1; fi

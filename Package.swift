@@ -99,6 +99,18 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
+        // Fuzzing (test-only, never linked into gridlite): the harnesses live in FuzzSupport so the
+        // regression test replays saved inputs through the same code; the two executables are
+        // libFuzzer targets under `make fuzz` (-D FUZZING -sanitize=fuzzer,address) and replay tools
+        // otherwise. See docs/reliability.md.
+        .target(name: "FuzzSupport", dependencies: [
+            "BSON", "Wire", "Commands", "Storage", "SQLiteStorage", "Server",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "FuzzWire", dependencies: ["FuzzSupport"]),
+        .executableTarget(name: "FuzzCommands", dependencies: ["FuzzSupport"]),
+
         // Helpers shared by test targets (a deterministic RNG); never linked into the product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BSONTests", dependencies: ["BSON", "TestSupport"]),
@@ -112,6 +124,7 @@ let package = Package(
         .testTarget(name: "ExecutorsTests", dependencies: ["Executors"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Query", "BSON"]),
         .testTarget(name: "SQLiteStorageTests", dependencies: ["SQLiteStorage", "Storage", "Executors", "Query", "BSON"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzSupport", "BSON"]),
         .testTarget(name: "CommandsTests", dependencies: [
             "Commands", "Storage", "Executors", "BSON", "SQLiteStorage",
             .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -18,6 +18,8 @@ struct Connection {
     let hooks: ConnectionHooks
     let counters: ServerCounters
     let logger: Logger
+    /// How long a closing connection may take to deliver replies already handed to NIO.
+    let drainLimit: TimeAmount
     let makeContext: @Sendable (ConnectionInfo, Logger) -> CommandContext
 
     func run() async {
@@ -32,7 +34,7 @@ struct Connection {
         var context = makeContext(info, log)
         let activity = context.register()
         log.debug("connection accepted", metadata: ["peer": "\(info.remoteAddress)"])
-        let gate = ConnectionGate(channel: nio)
+        let gate = ConnectionGate(channel: nio, drainLimit: drainLimit)
         do {
             try await withGracefulShutdownHandler {
                 try await channel.executeThenClose { inbound, outbound in
@@ -49,7 +51,7 @@ struct Connection {
                         guard keepGoing else { break }
                         guard gate.leave() else {
                             // Shutdown began during this command: deliver its reply, then close.
-                            try? await ConnectionGate.drainThenClose(nio).get()
+                            try? await ConnectionGate.drainThenClose(nio, within: drainLimit).get()
                             break
                         }
                     }
@@ -78,17 +80,7 @@ struct Connection {
         switch request {
         case .msg(let msg):
             let wire = WireFacts(requestBytes: requestBytes, replyFramingBytes: msg.moreToCome ? nil : Connection.opMsgFraming)
-            let reply = await run(context: &context, wire: wire) { () throws(CommandError) in
-                var sequences: [String: [BSONDocument]] = [:]
-                for sequence in msg.documentSequences {
-                    guard sequences[sequence.identifier] == nil else {
-                        throw CommandError(.badValue, "duplicate document sequence '\(sequence.identifier)'")
-                    }
-                    sequences[sequence.identifier] = sequence.documents
-                }
-                let database = try CommandRequest.opMsgDatabase(msg.body)
-                return try CommandRequest(body: msg.body, sequences: sequences, database: database)
-            }
+            let reply = await run(context: &context, wire: wire) { () throws(CommandError) in try CommandRequest(message: msg) }
             if msg.moreToCome { return true }
             buffer = allocator.buffer(capacity: reply.bytes.count + 64)
             OpMsg.writeReply(reply, requestID: nextReplyID(), responseTo: requestID, to: &buffer)
@@ -96,9 +88,7 @@ struct Connection {
             if query.isCommand {
                 let command = try query.command()
                 let wire = WireFacts(requestBytes: requestBytes, replyFramingBytes: Connection.opReplyFraming)
-                let reply = await run(context: &context, wire: wire) { () throws(CommandError) in
-                    try CommandRequest(body: command.document, database: command.database)
-                }
+                let reply = await run(context: &context, wire: wire) { () throws(CommandError) in try CommandRequest(query: command) }
                 buffer = allocator.buffer(capacity: reply.bytes.count + 64)
                 OpReply(commandReply: reply).write(requestID: nextReplyID(), responseTo: requestID, to: &buffer)
             } else {

@@ -7,7 +7,7 @@ import Synchronization
 /// "Closed" means drained first: a reply handed to NIO may still be on its way (a 16 MiB batch to
 /// a slow reader), and a plain `close()` drops unwritten bytes. So the write side is shut only
 /// once every pending byte has reached the socket, then the connection closes — or after
-/// ``drainLimit``, for a client that stopped reading.
+/// the drain limit (``ServerConfiguration/shutdownDrainLimit``), for a client that stopped reading.
 final class ConnectionGate: Sendable {
     private enum State: Int {
         case idle = 0
@@ -17,9 +17,11 @@ final class ConnectionGate: Sendable {
 
     private let state = Atomic<Int>(State.idle.rawValue)
     private let channel: any Channel
+    private let drainLimit: TimeAmount
 
-    init(channel: any Channel) {
+    init(channel: any Channel, drainLimit: TimeAmount) {
         self.channel = channel
+        self.drainLimit = drainLimit
     }
 
     /// Marks the start of a command; false when shutdown has begun and the command must not run.
@@ -37,17 +39,14 @@ final class ConnectionGate: Sendable {
     func shutdown() {
         let previous = state.exchange(State.closing.rawValue, ordering: .acquiringAndReleasing)
         if previous == State.idle.rawValue {
-            ConnectionGate.drainThenClose(channel)
+            ConnectionGate.drainThenClose(channel, within: drainLimit)
         }
     }
 
-    /// How long a closing connection may take to deliver the replies already written.
-    static let drainLimit: TimeAmount = .seconds(10)
-
     /// Shuts the write side once every pending reply byte is written, then closes the channel
-    /// (at the latest after ``drainLimit``). Returns when the channel is closed.
+    /// (at the latest after `drainLimit`). Returns when the channel is closed.
     @discardableResult
-    static func drainThenClose(_ channel: any Channel) -> EventLoopFuture<Void> {
+    static func drainThenClose(_ channel: any Channel, within drainLimit: TimeAmount) -> EventLoopFuture<Void> {
         let deadline = channel.eventLoop.scheduleTask(in: drainLimit) { channel.close(promise: nil) }
         let drained = channel.eventLoop.makePromise(of: Void.self)
         channel.close(mode: .output, promise: drained)

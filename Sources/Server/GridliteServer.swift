@@ -100,7 +100,8 @@ public final class GridliteServer: Service, Sendable {
                         group.addTask(executorPreference: self.executor) {
                             await Connection(
                                 channel: connection, dispatcher: self.dispatcher, hooks: self.hooks,
-                                counters: self.counters, logger: self.logger, makeContext: self.makeContext
+                                counters: self.counters, logger: self.logger,
+                                drainLimit: self.configuration.shutdownDrainLimit, makeContext: self.makeContext
                             ).run()
                             self.openConnections.subtract(1, ordering: .relaxed)
                         }

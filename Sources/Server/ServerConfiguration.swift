@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable {
     public var maxIncomingBytesInFlight: Int?
     /// Longest wait for the next byte of a message that has started; nil for none.
     public var frameReadTimeout: TimeAmount?
+    /// On graceful shutdown, how long a connection may take to deliver replies already written
+    /// (a large batch to a slow reader) before it is closed anyway.
+    public var shutdownDrainLimit: TimeAmount = .seconds(10)
 
     /// The default ``maxConnections``: see docs/reliability.md for the reasoning.
     public static let defaultMaxConnections = 10_000

@@ -46,8 +46,11 @@ final class TestServer: Sendable {
         let environment = ServerEnvironment(
             gridliteVersion: "test", argv: [], parsedOptions: [:], storageEngineName: "sqlite", counters: counters)
         let executor = BlockingExecutor(maximumThreadCount: 16)
+        // A generous drain limit: under a loaded test run the 10 s default can cut a 15 MiB reply.
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.shutdownDrainLimit = .seconds(300)
         let server = try await GridliteServer.bind(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
+            configuration: configuration,
             dispatcher: CommandDispatcher(),
             hooks: ConnectionHooks(onClose: { id in await cursors.closeAll(connectionId: id) }),
             counters: counters, executor: executor, logger: logger

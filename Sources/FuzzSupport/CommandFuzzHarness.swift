@@ -1,0 +1,112 @@
+import BSON
+import Commands
+import Server
+import Synchronization
+import Wire
+
+/// The structure-aware target: the input's bytes are choices in ``Grammar``, which builds up to
+/// four commands (every command gridlite accepts, with edge values in every field). They run on one
+/// connection against a store that first gets a small fixture collection (`fuzz.c`, plus a GridFS
+/// bucket), so queries, updates and cursors have documents to work on. Every reply is checked.
+public enum CommandFuzzHarness {
+    /// Documents of many shapes in `fuzz.c`: nested, arrays, every number type, strings, nulls.
+    static let fixture: [BSONValue] = [
+        .document(["_id": .int32(1), "a": .int32(1), "b": "x", "arr": .array([.int32(1), .int32(2), .int32(3)])]),
+        .document(["_id": .int32(2), "a": .int64(.max), "b": "y", "arr": .array([.document(["b": .int32(1)]), .null])]),
+        .document(["_id": .double(-0.0), "a": .double(.nan), "s": "é", "n": .null, "d": .datetime(.min)]),
+        .document(["_id": "s", "a": .document(["b": .document(["c": .decimal128(Decimal128("1E6144") ?? Decimal128(low: 0, high: 0))])]), "tags": .array(["a", "b"])]),
+        .document(["_id": .objectId(ObjectId(bytes: [UInt8](repeating: 7, count: 12)) ?? ObjectId()), "a": .int32(.min), "x": .double(.infinity), "arr": .array([])]),
+        .document(["_id": .int64(.min), "a": .array([.int32(5), .array([.int32(6)])]), "b": .bool(true), "x": .minKey]),
+    ]
+
+    /// A GridFS file with one chunk in `fuzz.fs`.
+    static let gridFS: [(String, BSONValue)] = [
+        ("fs.files", .document(["_id": .int32(1), "length": .int64(3), "chunkSize": .int32(261_120), "uploadDate": .datetime(0), "filename": "f"])),
+        ("fs.chunks", .document(["_id": .int32(1), "files_id": .int32(1), "n": .int32(0), "data": .binary(BSONBinary(data: [1, 2, 3]))])),
+    ]
+
+    /// Runs one input (libFuzzer's callback and the regression test both call this).
+    public static func run(_ data: UnsafeBufferPointer<UInt8>) {
+        run(Array(data))
+    }
+
+    /// Runs one input from synchronous code (libFuzzer's callback, the replay tool).
+    public static func run(_ bytes: [UInt8]) {
+        FuzzEngine.blocking { await runAsync(bytes) }
+    }
+
+    /// Runs one input (the regression test calls this: blocking a test's thread could starve the pool).
+    public static func runAsync(_ bytes: [UInt8]) async {
+        await FuzzEngine.shared.session { context, dispatcher in
+            if fixtureSetUp.load(ordering: .relaxed) != FuzzEngine.emptied.load(ordering: .relaxed) {
+                await FuzzEngine.empty(context.storage)
+                await setUp(context: context, dispatcher: dispatcher)
+                fixtureSetUp.store(FuzzEngine.emptied.load(ordering: .relaxed), ordering: .relaxed)
+            }
+            var grammar = Grammar(bytes)
+            var readOnly = true
+            for _ in 0..<(1 + grammar.input.choose(4)) {
+                let message = grammar.command()
+                let reply: BSONDocument
+                let name: String
+                readOnly = readOnly && isReadOnly(message)
+                do {
+                    let request = try CommandRequest(message: message)
+                    name = request.name
+                    reply = await dispatcher.dispatch(request, context: context)
+                } catch {
+                    name = "(malformed request)"
+                    reply = CommandDispatcher.errorReply(error)
+                }
+                FuzzEngine.checkReply(reply, for: name)
+                if case .document(let cursor)? = reply["cursor"], case .int64(let id)? = cursor["id"], id != 0 {
+                    grammar.cursorIds.append(id)
+                }
+                if grammar.input.isExhausted { break }
+            }
+            // Anything that may have written: the store is emptied now and the fixture put back
+            // before the next input, so every input starts from the same state.
+            return !readOnly
+        }
+    }
+
+    /// The value of ``FuzzEngine/emptied`` right after the fixture was set up: while it is unchanged
+    /// the store holds exactly the fixture (every input since then only read). Re-creating the
+    /// fixture costs more than most inputs, and most inputs only read.
+    static let fixtureSetUp = Atomic<Int>(-1)
+
+    /// Commands that never change stored data (an aggregation without `$out`/`$merge`).
+    static let readOnlyCommands: Set<String> = [
+        "find", "count", "distinct", "aggregate", "getMore", "killCursors", "listCollections", "listDatabases",
+        "listIndexes", "collStats", "dataSize", "validate", "dbStats", "getParameter", "hello", "isMaster", "ismaster",
+        "endSessions", "serverStatus", "buildInfo", "buildinfo", "hostInfo", "connectionStatus", "listCommands",
+        "getCmdLineOpts", "getLastError", "getlasterror", "whatsmyuri", "ping",
+    ]
+
+    /// Whether `message` cannot change stored data (by its name; unknown names cannot either).
+    static func isReadOnly(_ message: OpMsg) -> Bool {
+        guard let name = message.body.keys.first else { return true }
+        if name == "aggregate" {
+            let text = String(decoding: message.body.bytes, as: UTF8.self)
+            return !text.contains("$out") && !text.contains("$merge")
+        }
+        return readOnlyCommands.contains(name) || CommandTable.all.allSatisfy { !$0.names.contains(name) }
+    }
+
+    /// Inserts the fixture; a failure here is a bug (these are ordinary documents).
+    static func setUp(context: CommandContext, dispatcher: CommandDispatcher) async {
+        var batches: [(String, [BSONValue])] = [("c", fixture)]
+        for (collection, doc) in gridFS { batches.append((collection, [doc])) }
+        for (collection, docs) in batches {
+            let body: BSONDocument = ["insert": .string(collection), "documents": .array(docs), "$db": "fuzz"]
+            do {
+                let reply = await dispatcher.dispatch(try CommandRequest(body: body, database: "fuzz"), context: context)
+                guard reply["ok"] == .double(1), reply["writeErrors"] == nil else {
+                    fatalError("fuzz: fixture insert into \(collection) failed: \(reply)")
+                }
+            } catch {
+                fatalError("fuzz: fixture insert into \(collection) failed: \(error)")
+            }
+        }
+    }
+}
