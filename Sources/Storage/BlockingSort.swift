@@ -29,6 +29,8 @@ public struct BlockingSort<Payload> {
     private let skip: Int
     /// `skip + limit` when a limit applies: how many documents can matter.
     private let keep: Int?
+    /// How many documents to gather before trimming back to `keep` (twice `keep`, at least 64).
+    private let trimAt: Int
     private let memoryLimit: Int
     private var items: [Item] = []
     private var bytes = 0
@@ -40,7 +42,9 @@ public struct BlockingSort<Payload> {
         self.sort = sort
         self.skip = max(0, skip)
         let (sum, overflow) = max(0, skip).addingReportingOverflow(limit)
-        self.keep = limit > 0 && !overflow ? sum : nil
+        let (twice, overflowTwice) = sum.multipliedReportingOverflow(by: 2)
+        self.keep = limit > 0 && !overflow && !overflowTwice ? sum : nil
+        self.trimAt = max(twice, 64)
         self.memoryLimit = memoryLimit
     }
 
@@ -49,7 +53,7 @@ public struct BlockingSort<Payload> {
         items.append(Item(key: sort.sortKey(for: doc), order: arrivals, doc: doc, payload: payload))
         arrivals &+= 1
         bytes &+= doc.bytes.count
-        if let keep, items.count >= max(2 &* keep, 64) || (bytes > memoryLimit && items.count > keep) {
+        if let keep, items.count >= trimAt || (bytes > memoryLimit && items.count > keep) {
             trim(to: keep)
         }
         guard bytes <= memoryLimit else {
