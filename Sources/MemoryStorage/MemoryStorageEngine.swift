@@ -69,18 +69,26 @@ public actor MemoryStorageEngine: StorageEngine {
     /// Runs `body` on the collection's writer (creating the collection when `create`); a throw
     /// undoes every write and a collection created for it.
     private func write<T>(_ namespace: Namespace, create: Bool, _ body: (inout MemoryWriter) throws -> T) throws -> T? {
-        let existing = collections.removeValue(forKey: namespace)
-        guard let collection = existing ?? (create ? MemoryCollection(namespace: namespace, options: BSONDocument()) : nil) else {
+        // The collection moves out of the dictionary into the writer and back, so its arrays
+        // stay uniquely referenced and a write mutates them in place (no copy-on-write).
+        var writer: MemoryWriter
+        let existed: Bool
+        if let collection = collections.removeValue(forKey: namespace) {
+            writer = MemoryWriter(collection: consume collection)
+            existed = true
+        } else if create {
+            writer = MemoryWriter(collection: MemoryCollection(namespace: namespace, options: BSONDocument()))
+            existed = false
+        } else {
             return nil
         }
-        var writer = MemoryWriter(collection: collection)
         do {
             let result = try body(&writer)
             collections[namespace] = writer.collection
             return result
         } catch {
             writer.rollback()
-            if existing != nil { collections[namespace] = writer.collection }
+            if existed { collections[namespace] = writer.collection }
             throw error
         }
     }
