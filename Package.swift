@@ -4,8 +4,9 @@ import PackageDescription
 /// gridlite: a MongoDB-wire-protocol daemon that keeps GridFS buckets in SQLite.
 ///
 /// Modules, each depending only downward (see docs/architecture.md):
-/// CLibBSON/CBSONShim → BSON → {Wire, Query}; Query → Storage → {Commands, SQLiteStorage};
-/// {Wire, Commands} → Server; {Server, SQLiteStorage} → gridlite. SQLiteStorage and Commands do not
+/// CLibBSON/CBSONShim → BSON → {Wire, Query}; MongoErrors (error codes) sits below Query;
+/// Query → Storage (protocol + MongoDB's rules above engines) → {Commands, SQLiteStorage, MemoryStorage};
+/// {Wire, Commands} → Server; {Server, SQLiteStorage} → gridlite. The engines and Commands do not
 /// know each other: gridlite hands the engine to the server as a `StorageEngine`.
 /// Executors (a thread-pool task executor) depends on nothing and is used by SQLiteStorage, Server and gridlite.
 let package = Package(
@@ -46,14 +47,21 @@ let package = Package(
             pkgConfig: "libpcre2-8",
             providers: [.apt(["libpcre2-dev"])]
         ),
+        // MongoDB's error codes and the one error type every layer throws. Depends on nothing.
+        .target(name: "MongoErrors"),
+
         // MongoDB query semantics over BSON: comparison order, filters, projection, updates, key encoding.
-        .target(name: "Query", dependencies: ["BSON", "CPCRE2"]),
+        .target(name: "Query", dependencies: ["BSON", "CPCRE2", "MongoErrors"]),
 
         // A task executor on plain OS threads, where storage code may block (SQLite). Depends on nothing.
         .target(name: "Executors"),
 
-        // The storage protocol every backend implements (with its pushdown hooks). Knows no SQL.
-        .target(name: "Storage", dependencies: ["BSON", "Query"]),
+        // The storage protocol every backend implements (with its pushdown hooks) and MongoDB's
+        // rules above it (writes, upserts, blocking sort, cursor progress). Knows no SQL.
+        .target(name: "Storage", dependencies: [
+            "BSON", "Query", "MongoErrors",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
 
         // One handler per command, a sorted dispatch table, MongoDB error codes, the per-connection
         // session and the observation point every command passes (swift-metrics API). Knows no SQL.
@@ -72,6 +80,14 @@ let package = Package(
         .target(name: "SQLiteStorage", dependencies: [
             "BSON", "Query", "Storage", "Executors", "CSQLite",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // An in-memory engine on the same protocol: the second engine that keeps the storage
+        // conformance suite honest, and the storage of tests that need no disk.
+        .target(name: "MemoryStorage", dependencies: [
+            "BSON", "Query", "Storage",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         // NIO server: connections, framing, cursors' lifetime.
@@ -125,8 +141,15 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Query", "BSON"]),
         .testTarget(name: "SQLiteStorageTests", dependencies: ["SQLiteStorage", "Storage", "Executors", "Query", "BSON"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzSupport", "BSON"]),
+        // The checks every storage engine must pass, written once against `StorageEngine`
+        // (a library, so a later engine's test target runs the same checks).
+        .target(name: "StorageConformance", dependencies: ["Storage", "Query", "BSON"], path: "Tests/StorageConformance"),
+        .testTarget(name: "StorageConformanceTests", dependencies: [
+            "StorageConformance", "Storage", "SQLiteStorage", "MemoryStorage", "BSON",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "CommandsTests", dependencies: [
-            "Commands", "Storage", "Executors", "BSON", "SQLiteStorage",
+            "Commands", "Storage", "Executors", "BSON", "SQLiteStorage", "MemoryStorage",
             .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]),
         // The real NIO server in process on a free port, driven by a raw wire client.

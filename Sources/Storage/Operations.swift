@@ -15,15 +15,19 @@ public struct FindQuery: Sendable {
     public var limit: Int
     /// An index the client named with `hint` (by name or key pattern), if any.
     public var hint: IndexTarget?
+    /// The most bytes of documents a blocking (in-memory) sort may hold (see ``BlockingSort``).
+    public var sortMemoryLimit: Int
 
     /// Creates a query.
-    public init(namespace: Namespace, filter: Filter, sort: SortSpec? = nil, skip: Int = 0, limit: Int = 0, hint: IndexTarget? = nil) {
+    public init(namespace: Namespace, filter: Filter, sort: SortSpec? = nil, skip: Int = 0, limit: Int = 0,
+                hint: IndexTarget? = nil, sortMemoryLimit: Int = blockingSortMemoryLimit) {
         self.namespace = namespace
         self.filter = filter
         self.sort = sort
         self.skip = skip
         self.limit = limit
         self.hint = hint
+        self.sortMemoryLimit = sortMemoryLimit
     }
 }
 

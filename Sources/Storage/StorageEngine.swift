@@ -1,5 +1,6 @@
 import BSON
 import Query
+import ServiceLifecycle
 
 /// What every storage backend provides. Commands speak only this protocol; the SQLite backend is
 /// one implementation, a PostgreSQL backend would be another beside it.
@@ -8,7 +9,18 @@ import Query
 /// what it can through its indexes (see ``QueryPlanner`` and ``AccessPlan``, the pushdown hooks)
 /// and must re-check the full filter in Swift on whatever rows its plan returns, so pushdown only
 /// narrows and never changes results.
-public protocol StorageEngine: Sendable {
+///
+/// MongoDB's rules are not the backend's business: updates, upserts, `_id` immutability,
+/// duplicate-key reports (``WriteRules`` over a ``CollectionWriter``), blocking sorts with their
+/// memory bound (``BlockingSort``) and cursor progress (``QueryProgress`` over a
+/// ``RecordScanner``) live in this module, written once. A backend stores documents, keeps their
+/// encoded index keys, scans key ranges and enforces unique keys.
+///
+/// An engine is a swift-service-lifecycle `Service`: `run()` returns after graceful shutdown,
+/// having flushed and closed its storage, so the service group (which shuts services down in
+/// reverse order) closes it after the server has finished its last command. The conformance
+/// suite (`Tests/StorageConformance`) is what every engine must pass.
+public protocol StorageEngine: Service {
     // MARK: Catalog
 
     /// Every database that holds at least one collection.

@@ -113,7 +113,9 @@ struct Serve: AsyncParsableCommand {
 
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
+                // Shut down in reverse order: the storage engine (first) closes after the server.
                 services: [
+                    .init(service: storage),
                     .init(service: server), .init(service: CursorReaper.service(cursors: cursors, logger: logger)),
                     .init(service: MaintenanceService.service(storage: storage, logger: logger)),
                 ],
@@ -121,7 +123,6 @@ struct Serve: AsyncParsableCommand {
         let signals = await SignalWatcher.start(logger: logger) { await group.triggerGracefulShutdown() }
         try await group.run()
         signals.cancel()
-        await storage.close()
         executor.shutdown()
         lock.release()
         logger.info("shut down cleanly")

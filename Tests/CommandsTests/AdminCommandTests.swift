@@ -55,15 +55,16 @@ import Testing
         #expect(missing["code"] == .int32(72))
     }
 
-    @Test func serverStatusHasLiveFigures() async throws {
-        let context = try await makeTestContext()
+    @Test(arguments: TestEngine.allCases)
+    func serverStatusHasLiveFigures(engine: TestEngine) async throws {
+        let context = try await makeTestContext(engine: engine)
         _ = context.environment.counters.connectionOpened()
         let reply = try await run(["serverStatus": .int32(1)], context: context)
         #expect(reply["pid"] == .int64(Int64(ProcessInfo.processInfo.processIdentifier)))
         #expect(reply["process"] == .string("gridlite"))
         #expect(reply.value(atPath: "connections.current") == .int32(1))
         #expect(reply.value(atPath: "connections.totalCreated") == .int32(1))
-        #expect(reply.value(atPath: "storageEngine.name") == .string("sqlite"))
+        #expect(reply.value(atPath: "storageEngine.name") == .string(engine.rawValue))
         #expect(reply.value(atPath: "opcounters.command") == .int64(1))
         #expect(reply["host"]?.stringValue?.hasSuffix(":27017") == true)
     }

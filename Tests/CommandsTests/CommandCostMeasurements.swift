@@ -20,10 +20,12 @@ struct CommandCostMeasurements {
         return Double(elapsed.components.attoseconds) / 1e12 / Double(n) + Double(elapsed.components.seconds) * 1e6 / Double(n)
     }
 
-    @Test func smallCommands() async throws {
+    @Test(arguments: TestEngine.allCases)
+    func smallCommands(engine: TestEngine) async throws {
+        let label = " [\(engine.rawValue)]"
         let executor = BlockingExecutor()
         try await withTaskExecutorPreference(executor) {
-            let context = try await makeTestContext()
+            let context = try await makeTestContext(engine: engine)
             let db = "measure\(UInt32.random(in: 0...UInt32.max))"
             let docs: [BSONValue] = (0..<1000).map { .document(["_id": .int32(Int32($0)), "filename": .string("f\($0)"), "length": .int32(10)]) }
             _ = try await run(["insert": "f", "documents": .array(docs)], db: db, context: context)
@@ -45,7 +47,22 @@ struct CommandCostMeasurements {
                 if let data = chunk["data"] { doc.append("data", data) }
                 _ = try await run(["insert": "fs.chunks", "documents": [.document(doc)]], db: db, context: context)
             }
-            print("MEASURE µs per call (dispatcher + handler + storage, no socket): ping \(ping), find_one by _id \(find), find {} limit 1 \(findEmpty), insert tiny \(insert), insert 10 KiB chunk \(insertChunk)")
+            // The GridFS download path: a files_id + n range of 255 KiB chunks, as drivers read it.
+            var big = BSONDocument()
+            big.appendBinary("data", subtype: 0, payload: [UInt8](repeating: 9, count: 255 * 1024))
+            for f in 0..<20 {
+                let chunks: [BSONValue] = (0..<8).map { n in
+                    var doc: BSONDocument = ["_id": .int32(Int32(f * 100 + n)), "files_id": .int32(Int32(f)), "n": .int32(Int32(n))]
+                    if let data = big["data"] { doc.append("data", data) }
+                    return .document(doc)
+                }
+                _ = try await run(["insert": "big.chunks", "documents": .array(chunks)], db: db, context: context)
+            }
+            let findChunks = try await perCall(1000) { i in
+                _ = try await run(["find": "big.chunks", "filter": .document(["files_id": .int32(Int32(i % 20)), "n": .document(["$gte": 2, "$lt": 6])]),
+                                   "sort": .document(["n": 1]), "singleBatch": true], db: db, context: context)
+            }
+            print("MEASURE\(label) µs per call (dispatcher + handler + storage, no socket): ping \(ping), find_one by _id \(find), find {} limit 1 \(findEmpty), insert tiny \(insert), insert 10 KiB chunk \(insertChunk), find 4 x 255 KiB chunks by files_id+n range \(findChunks)")
         }
     }
 

@@ -1,28 +1,47 @@
 import BSON
 import Foundation
 import Logging
+import MemoryStorage
 import SQLiteStorage
 import Storage
 import Testing
 
 @testable import Commands
 
-/// One SQLite store in a temporary directory, shared by the tests of this target.
-let sharedTestStorage: Task<SQLiteStorageEngine, any Error> = Task {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gridlite-commands-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return try await SQLiteStorageEngine.open(directory: dir.path, logger: Logger(label: "test"))
+/// The storage engines the command tests run against (the fixture is parameterised: data
+/// tests take an engine argument and run once per engine).
+enum TestEngine: String, CaseIterable, Sendable {
+    case sqlite
+    case memory
+
+    /// One SQLite store in a temporary directory, shared by the tests of this target.
+    private static let sqliteStorage: Task<SQLiteStorageEngine, any Error> = Task {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gridlite-commands-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return try await SQLiteStorageEngine.open(directory: dir.path, logger: Logger(label: "test"))
+    }
+
+    /// One in-memory store, shared likewise.
+    private static let memoryStorage = MemoryStorageEngine()
+
+    /// The shared engine of this kind.
+    func storage() async throws -> any StorageEngine {
+        switch self {
+        case .sqlite: return try await Self.sqliteStorage.value
+        case .memory: return Self.memoryStorage
+        }
+    }
 }
 
 /// A context for running handlers without a server.
-func makeTestContext(connectionId: Int64 = 7) async throws -> CommandContext {
+func makeTestContext(connectionId: Int64 = 7, engine: TestEngine = .sqlite) async throws -> CommandContext {
     let env = ServerEnvironment(
         gridliteVersion: "test", argv: ["gridlite", "serve"], parsedOptions: ["net": .document(["port": .int32(1)])],
-        storageEngineName: "sqlite")
+        storageEngineName: engine.rawValue)
     env.setListenPort(27017)
     return CommandContext(
         environment: env, connection: ConnectionInfo(id: connectionId, remoteAddress: "127.0.0.1:5000", localAddress: "127.0.0.1:27017"),
-        logger: Logger(label: "test"), storage: try await sharedTestStorage.value, cursors: CursorRegistry())
+        logger: Logger(label: "test"), storage: try await engine.storage(), cursors: CursorRegistry())
 }
 
 func run(_ body: BSONDocument, db: String = "admin", context: CommandContext? = nil) async throws -> BSONDocument {

@@ -23,7 +23,7 @@ import Testing
         logger.logLevel = .info
         let context = CommandContext(
             environment: env, connection: ConnectionInfo(id: 9, remoteAddress: "127.0.0.1:6000", localAddress: "127.0.0.1:27017"),
-            logger: logger, storage: try await sharedTestStorage.value, cursors: CursorRegistry())
+            logger: logger, storage: try await TestEngine.sqlite.storage(), cursors: CursorRegistry())
         return (dispatcher, context, metrics, "observe\(UInt32.random(in: 0...UInt32.max))")
     }
 

@@ -1,20 +1,82 @@
 import BSON
+import Logging
 import Query
 import Storage
 
-/// Writes single documents into a collection's table and keeps its side-table indexes in step.
-/// Runs on the writer, inside the caller's transaction; each call is wrapped in a savepoint by the
-/// caller so a failed document leaves nothing behind.
-struct RowWriter {
+/// Writes single documents into a collection's table and keeps its side-table indexes in step:
+/// the SQLite ``CollectionWriter`` the engine-neutral ``WriteRules`` run on. Runs on the writer,
+/// inside the caller's transaction; each write is atomic (a savepoint where it touches several
+/// tables), and a unique-constraint failure surfaces as ``UniqueIndexViolation``.
+struct RowWriter: CollectionWriter {
     let c: SQLiteConnection
     /// Where chunk payloads go.
     let blobs: BlobStore
     /// The collection, updated when an index turns multikey.
     var entry: CollectionEntry
+    /// Where SQLite's own error text goes (never to the client).
+    let logger: Logger
+
+    var namespace: Namespace { entry.namespace }
+
+    var plannableIndexes: [IndexDescriptor] { SQLiteStorageEngine.usableIndexes(entry) }
+
+    func indexSpec(named name: String) -> IndexSpec? {
+        entry.indexes.first { $0.spec.name == name }?.spec
+    }
+
+    func scan(_ plan: AccessPlan, from position: inout ScanPosition, visit: (RecordID, BSONDocument) throws -> ScanStep) throws {
+        try Self.mapErrors(entry, logger) { try Scanner.scan(c, entry: entry, blobs: blobs, plan: plan, position: &position, visit: visit) }
+    }
+
+    func load(_ id: RecordID) throws -> BSONDocument? {
+        try Self.mapErrors(entry, logger) { try loadRow(c, entry: entry, blobs: blobs, rid: id) }
+    }
+
+    mutating func insert(_ document: BSONDocument) throws -> RecordID {
+        let (entry, logger) = (self.entry, self.logger)
+        if entry.tableIndexes.isEmpty {
+            // One INSERT: if it fails nothing was written, so no savepoint is needed.
+            return try Self.mapErrors(entry, logger) { try insertRow(document) }
+        }
+        return try atomically { w in try Self.mapErrors(entry, logger) { try w.insertRow(document) } }
+    }
+
+    mutating func replace(_ id: RecordID, old: BSONDocument, with document: BSONDocument) throws {
+        let (entry, logger) = (self.entry, self.logger)
+        if entry.tableIndexes.isEmpty {
+            return try Self.mapErrors(entry, logger) { try replaceRow(rid: id, old: old, with: document) }
+        }
+        try atomically { w in try Self.mapErrors(entry, logger) { try w.replaceRow(rid: id, old: old, with: document) } }
+    }
+
+    mutating func delete(_ id: RecordID, old: BSONDocument?) throws {
+        try Self.mapErrors(entry, logger) {
+            var old = old
+            if old == nil && !entry.tableIndexes.isEmpty { old = try loadRow(c, entry: entry, blobs: blobs, rid: id) }
+            try deleteRow(rid: id, old: old)
+        }
+    }
+
+    mutating func atomically<T>(_ body: (inout RowWriter) throws -> T) throws -> T {
+        try blobs.savepoint(c) { try body(&self) }
+    }
+
+    /// Runs `body`, turning SQLite's errors into what the layers above understand: a unique
+    /// violation names its index; anything else is logged with its SQL and becomes a plain
+    /// InternalError.
+    private static func mapErrors<T>(_ entry: CollectionEntry, _ logger: Logger, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as SQLiteError {
+            if e.isUniqueViolation { throw UniqueIndexViolation(indexName: violatedIndex(e, entry)) }
+            logger.error("SQLite error while writing \(entry.namespace): \(e)")
+            throw StorageError(.internalError, "internal storage error while writing to \(entry.namespace)")
+        }
+    }
 
     /// Inserts a document; returns its row id. A chunk's payload goes to the segment files first;
     /// if the row then cannot be written, those bytes are counted as dead.
-    mutating func insert(_ doc: BSONDocument) throws -> Int64 {
+    mutating func insertRow(_ doc: BSONDocument) throws -> Int64 {
         let stored = StoredDocument(doc, kind: entry.kind)
         try noteKeyColumn(stored)
         let ref = try appendPayload(stored)
@@ -35,7 +97,7 @@ struct RowWriter {
     }
 
     /// Replaces the document in row `rid` (`old` is what it held).
-    mutating func replace(rid: Int64, old: BSONDocument, with doc: BSONDocument) throws {
+    mutating func replaceRow(rid: Int64, old: BSONDocument, with doc: BSONDocument) throws {
         let stored = StoredDocument(doc, kind: entry.kind)
         try noteKeyColumn(stored)
         let oldRef = try c.withStatement("SELECT seg, off, len FROM \(entry.table) WHERE rid = ?") { s in
@@ -61,7 +123,7 @@ struct RowWriter {
     }
 
     /// Deletes row `rid`; `old` (what it held) is needed only when side-table indexes exist.
-    func delete(rid: Int64, old: BSONDocument?) throws {
+    func deleteRow(rid: Int64, old: BSONDocument?) throws {
         let ref = try c.withStatement("DELETE FROM \(entry.table) WHERE rid = ? RETURNING seg, off, len") { s in
             try s.bind(rid, at: 1)
             var ref: BlobRef?
@@ -92,8 +154,8 @@ struct RowWriter {
         guard stored.key == nil, let i = entry.indexes.firstIndex(where: { $0.backing == .keyColumn }),
               !entry.indexes[i].multikey else { return }
         if entry.indexes[i].spec.unique {
-            throw QueryError(code: 171, codeName: "CannotIndexParallelArrays",
-                             message: "gridlite cannot keep the unique index \(entry.indexes[i].spec.name) on array values")
+            throw StorageError(.cannotIndexParallelArrays,
+                               "gridlite cannot keep the unique index \(entry.indexes[i].spec.name) on array values")
         }
         entry.indexes[i].multikey = true
         try CatalogSQL.updateIndex(c, entry.indexes[i])
@@ -130,10 +192,10 @@ struct RowWriter {
         }
     }
 
-    /// Turns a SQLite unique-constraint failure for `doc` into MongoDB's duplicate-key write
-    /// error, naming the index and the duplicated values; nil for other errors.
-    func duplicateKeyError(_ error: any Error, doc: BSONDocument, index position: Int) -> WriteError? {
-        guard let e = error as? SQLiteError, e.isUniqueViolation else { return nil }
+    /// The index a SQLite unique-constraint failure is about. SQLite names the violated column
+    /// (`c5.id_key`, `c5.k`, `x9.key`) only in its message, so this is the one place that reads
+    /// SQLite's text; above this module the violation is a typed ``UniqueIndexViolation``.
+    private static func violatedIndex(_ e: SQLiteError, _ entry: CollectionEntry) -> String {
         let message = e.message
         let index: IndexEntry?
         if message.contains("\(entry.table).id_key") {
@@ -143,20 +205,6 @@ struct RowWriter {
         } else {
             index = entry.tableIndexes.first { message.contains("\($0.table).") }
         }
-        let spec = index?.spec ?? CollectionEntry.idIndexSpec
-        var keyValue = BSONDocument()
-        for part in spec.key { keyValue.append(part.path, doc.value(atPath: part.path) ?? .null) }
-        let shown = keyValue.pairs.map { "\($0.key): \(BSONDocument([("", $0.value)]).relaxedValueText)" }.joined(separator: ", ")
-        let text = "E11000 duplicate key error collection: \(entry.namespace) index: \(spec.name) dup key: { \(shown) }"
-        return WriteError(index: position, error: StorageError(.duplicateKey, text), keyPattern: spec.keyDocument, keyValue: keyValue)
-    }
-}
-
-extension BSONDocument {
-    /// The relaxed extended JSON of this one-field document's value (for error messages).
-    var relaxedValueText: String {
-        let json = relaxedExtendedJSON
-        guard let colon = json.firstIndex(of: ":") else { return json }
-        return String(json[json.index(after: colon)...].dropLast()).trimmingCharacters(in: .whitespaces)
+        return index?.spec.name ?? DuplicateKeyReport.idIndexSpec.name
     }
 }

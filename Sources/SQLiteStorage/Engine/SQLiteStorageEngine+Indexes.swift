@@ -8,22 +8,7 @@ extension SQLiteStorageEngine {
             var entry = try Self.ensure(c, &entries, namespace)
             let before = entry.visibleIndexes.count
             for spec in specs {
-                if let existing = entry.visibleIndexes.first(where: { $0.spec.name == spec.name }) {
-                    guard existing.spec.sameKey(as: spec) else {
-                        throw StorageError(.indexKeySpecsConflict,
-                            "An existing index has the same name as the requested index. Requested index: \(spec.spec), existing index: \(existing.spec.spec)")
-                    }
-                    guard existing.spec.unique == spec.unique || spec.name == "_id_" else {
-                        throw StorageError(.indexOptionsConflict,
-                            "An existing index has the same name as the requested index. Requested index: \(spec.spec), existing index: \(existing.spec.spec)")
-                    }
-                    continue
-                }
-                if let other = entry.visibleIndexes.first(where: { $0.spec.sameKey(as: spec) }) {
-                    guard other.spec.unique != spec.unique else {
-                        throw StorageError(.indexOptionsConflict, "Index already exists with a different name: \(other.spec.name)")
-                    }
-                }
+                if try IndexRules.alreadyExists(spec, among: entry.visibleIndexes.map(\.spec)) { continue }
                 if let hidden = entry.indexes.firstIndex(where: { $0.hidden && $0.backing == .keyColumn && $0.spec.sameKey(as: spec) }),
                    !(spec.unique && entry.indexes[hidden].multikey) {
                     entry.indexes[hidden] = try IndexBuilder.adoptKeyColumn(c, entry: entry, blobs: self.blobs, index: entry.indexes[hidden], spec: spec)
@@ -66,23 +51,8 @@ extension SQLiteStorageEngine {
                 throw StorageError(.namespaceNotFound, "ns not found \(namespace)")
             }
             let before = entry.visibleIndexes.count
-            var victims: [IndexEntry] = []
-            switch target {
-            case .all:
-                victims = entry.visibleIndexes.filter { $0.backing != .idColumn }
-            case .name(let name):
-                victims = [try Self.findIndex(entry, orFail: "index not found with name [\(name)]") { $0.spec.name == name }]
-            case .names(let names):
-                for name in names {
-                    victims.append(try Self.findIndex(entry, orFail: "index not found with name [\(name)]") { $0.spec.name == name })
-                }
-            case .key(let key):
-                let probe = IndexSpec(name: "", key: key.pairs.map { ($0.key, ($0.value.doubleValue ?? 1) < 0 ? -1 : 1) }, unique: false, spec: key)
-                victims = [try Self.findIndex(entry, orFail: "can't find index with key: \(key)") { $0.spec.sameKey(as: probe) }]
-            }
-            if victims.contains(where: { $0.backing == .idColumn }) {
-                throw StorageError(code: 72, codeName: "InvalidOptions", message: "cannot drop _id index")
-            }
+            let names = Set(try IndexRules.victims(target, among: entry.visibleIndexes.map(\.spec)).map(\.name))
+            let victims = entry.visibleIndexes.filter { names.contains($0.spec.name) }
             for victim in victims {
                 guard let i = entry.indexes.firstIndex(where: { $0.id == victim.id }) else { continue }
                 if victim.backing == .keyColumn {
@@ -96,12 +66,5 @@ extension SQLiteStorageEngine {
             entries[namespace] = entry
             return before
         }
-    }
-
-    static func findIndex(_ entry: CollectionEntry, orFail message: String, _ match: (IndexEntry) -> Bool) throws -> IndexEntry {
-        guard let index = entry.visibleIndexes.first(where: match) else {
-            throw StorageError(.indexNotFound, message)
-        }
-        return index
     }
 }

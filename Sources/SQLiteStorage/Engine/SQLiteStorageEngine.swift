@@ -3,7 +3,9 @@ import BSON
 import Foundation
 import Logging
 import Query
+import ServiceLifecycle
 import Storage
+import Synchronization
 
 /// The SQLite backend: every database and collection in one SQLite file (`gridlite.sqlite`)
 /// under the data directory, in WAL mode, with one writer and a pool of readers.
@@ -14,6 +16,8 @@ public final class SQLiteStorageEngine: StorageEngine {
     /// Chunk payloads (segment files under `blobs/`).
     let blobs: BlobStore
     let logger: Logger
+    /// Set once ``close()`` has run.
+    private let closed = Mutex(false)
 
     /// The database file's name inside the data directory.
     public static let fileName = "gridlite.sqlite"
@@ -76,8 +80,21 @@ public final class SQLiteStorageEngine: StorageEngine {
         return engine
     }
 
+    /// Runs as a service: waits for graceful shutdown (or cancellation), then closes. Listed
+    /// before the server in the service group, so it closes after the last command has replied.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
     /// Closes every connection, after flushing the segment files and marking the shutdown clean.
+    /// Later calls do nothing.
     public func close() async {
+        let first = closed.withLock { wasClosed in
+            defer { wasClosed = true }
+            return !wasClosed
+        }
+        guard first else { return }
         blobs.syncAll()
         _ = try? await db.write { c in
             try c.execute("INSERT OR REPLACE INTO gl_meta(key, value) VALUES ('clean_shutdown', '1')")
@@ -231,17 +248,12 @@ public final class SQLiteStorageEngine: StorageEngine {
         let plan = try QueryPlanner.plan(filter: query.filter, sort: query.sort,
                                          indexes: Self.usableIndexes(entry), hint: query.hint)
         let state = QueryState(entry: entry, blobs: blobs, plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
-        if plan.providesSort || query.sort == nil {
-            return SQLiteCursor(engine: self, state: state)
+        guard let sort = query.sort, !plan.providesSort else { return SQLiteCursor(engine: self, state: state) }
+        let docs = try await read { c in
+            var progress = state.progress
+            return try progress.sorted(state.records(c), by: sort, memoryLimit: query.sortMemoryLimit).map(\.doc)
         }
-        guard let sort = query.sort else { return SQLiteCursor(engine: self, state: state) }
-        let rows = try await read { c in
-            var s = state
-            return try s.all(c).map(\.doc)
-        }
-        let sorted = stableSorted(rows.map { (rid: Int64(0), doc: $0) }, by: sort).map(\.doc)
-        let skipped = sorted.dropFirst(query.skip)
-        return ArrayCursor(Array(query.limit > 0 ? skipped.prefix(query.limit) : skipped))
+        return ArrayCursor(docs)
     }
 
     public func count(_ query: FindQuery) async throws -> Int {
@@ -256,14 +268,8 @@ public final class SQLiteStorageEngine: StorageEngine {
         let plan = try QueryPlanner.plan(filter: query.filter, sort: nil, indexes: Self.usableIndexes(entry), hint: query.hint)
         let state = QueryState(entry: entry, blobs: blobs, plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
         return try await read { c in
-            var s = state
-            var n = 0
-            while !s.isFinished {
-                let batch = try s.next(c, maxCount: 10_000, maxBytes: 64 << 20)
-                if batch.isEmpty && !s.isFinished { continue }
-                n += batch.count
-            }
-            return n
+            var progress = state.progress
+            return try progress.count(state.records(c))
         }
     }
 }

@@ -1,32 +1,22 @@
 import BSON
 import Storage
 
-/// What a scan visitor wants after seeing a row.
-enum ScanStep {
-    /// The row is consumed; go on.
-    case next
-    /// The row is consumed; stop here.
-    case stopAfter
-    /// Stop without consuming the row (it comes again on the next scan).
-    case stopBefore
-}
-
-/// Where a scan stopped: which range, and the last key and row it returned.
-struct ScanPosition: Sendable {
-    /// Index into the plan's ranges (in scan order).
-    var range = 0
-    /// Last key returned in that range.
-    var lastKey: [UInt8]?
-    /// Last row id returned.
-    var lastRid: Int64?
-    /// True once every range is finished.
-    var done = false
-}
-
 /// Runs an ``AccessPlan`` against the tables: the only place that turns pushdown into SQL.
 /// Scans resume from a ``ScanPosition`` by key (keyset pagination), so no statement or read
 /// transaction has to stay open between cursor batches.
 enum Scanner {
+    /// The records of one collection, as the engine-neutral layers scan them (``RecordScanner``).
+    struct Records: RecordScanner {
+        let c: SQLiteConnection
+        let entry: CollectionEntry
+        let blobs: BlobStore
+
+        func scan(_ plan: AccessPlan, from position: inout ScanPosition,
+                  visit: (RecordID, BSONDocument) throws -> ScanStep) throws {
+            try Scanner.scan(c, entry: entry, blobs: blobs, plan: plan, position: &position, visit: visit)
+        }
+    }
+
     /// Steps through the rows of `plan`, from `position`, calling `visit` with each row id and
     /// document. `visit` says whether to go on, stop after the row, or stop before it (the
     /// row then comes again next time). `position` always points just past the last consumed row.
@@ -39,13 +29,13 @@ enum Scanner {
         case .collection:
             let sql = "SELECT rid, \(StoredDocument.columns) FROM \(entry.table) WHERE rid > ? ORDER BY rid"
             try c.withStatement(sql) { s in
-                try s.bind(position.lastRid ?? 0, at: 1)
+                try s.bind(position.lastRecord ?? 0, at: 1)
                 while try s.step() {
                     let rid = s.int64(0)
-                    guard let doc = try StoredDocument.read(s, at: 1, blobs: blobs) else { position.lastRid = rid; continue }
+                    guard let doc = try StoredDocument.read(s, at: 1, blobs: blobs) else { position.lastRecord = rid; continue }
                     let step = try visit(rid, doc)
                     if step == .stopBefore { return }
-                    position.lastRid = rid
+                    position.lastRecord = rid
                     if step == .stopAfter { return }
                 }
                 position.done = true
@@ -61,7 +51,7 @@ enum Scanner {
                 guard finished else { return }
                 position.range += 1
                 position.lastKey = nil
-                position.lastRid = nil
+                position.lastRecord = nil
             }
             position.done = true
         }
@@ -101,7 +91,7 @@ enum Scanner {
             conditions.append("\(keyColumn) IS NOT NULL")
         }
         let cmp = reverse ? "<" : ">"
-        if let lastKey = position.lastKey, let lastRid = position.lastRid {
+        if let lastKey = position.lastKey, let lastRid = position.lastRecord {
             if tiebreak {
                 conditions.append("(\(keyColumn), \(ridColumn)) \(cmp) (?, ?)")
                 bindings.append(.blob(lastKey))
@@ -125,7 +115,7 @@ enum Scanner {
                     if step == .stopBefore { return false }
                 }
                 position.lastKey = key
-                position.lastRid = rid
+                position.lastRecord = rid
                 if step == .stopAfter { return false }
             }
             return true

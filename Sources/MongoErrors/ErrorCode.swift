@@ -1,5 +1,5 @@
 /// MongoDB error codes gridlite returns, with their code names: one table for every layer
-/// (storage errors and command errors both use it).
+/// (query, storage and command errors all use it; it lives below them all).
 ///
 /// Codes drivers treat as "node is unhealthy" (91, 189, 10107, 11600, 11602, 13435, 13436) are
 /// deliberately absent: sending them makes drivers reset their connection pools.
@@ -9,6 +9,12 @@ public enum ErrorCode: Int32, Sendable, CaseIterable {
     case noSuchKey = 4
     case failedToParse = 9
     case typeMismatch = 14
+    case pathNotViable = 28
+    case emptyFieldName = 56
+    case dollarPrefixedFieldName = 52
+    case invalidPipelineOperator = 168
+    case cannotIndexParallelArrays = 171
+    case queryPlanKilled = 175
     case illegalOperation = 20
     case namespaceNotFound = 26
     case indexNotFound = 27
@@ -38,6 +44,12 @@ public enum ErrorCode: Int32, Sendable, CaseIterable {
         case .noSuchKey: return "NoSuchKey"
         case .failedToParse: return "FailedToParse"
         case .typeMismatch: return "TypeMismatch"
+        case .pathNotViable: return "PathNotViable"
+        case .emptyFieldName: return "EmptyFieldName"
+        case .dollarPrefixedFieldName: return "DollarPrefixedFieldName"
+        case .invalidPipelineOperator: return "InvalidPipelineOperator"
+        case .cannotIndexParallelArrays: return "CannotIndexParallelArrays"
+        case .queryPlanKilled: return "QueryPlanKilled"
         case .illegalOperation: return "IllegalOperation"
         case .namespaceNotFound: return "NamespaceNotFound"
         case .indexNotFound: return "IndexNotFound"
