@@ -45,6 +45,7 @@ from workload import Dropper, Ledger, Worker  # noqa: E402
 DEFAULT_SECONDS = 600
 DEFAULT_CONNECTIONS = 200
 SETTLE_SECONDS = 30.0
+IDLE_TRIM_SECONDS = 22.0
 # RSS may end this much above its starting level: SQLite's page caches, which fill as the database grows
 # and are kept by design (writer, 4 readers and the checkpointer at 16 MiB each: 96 MiB), plus 64 MiB of
 # heap that glibc keeps in the arenas of the executor's up to 64 threads and does not return (measured:
@@ -189,7 +190,9 @@ def settle(pid: int, start_sockets: int) -> procstat.Snapshot:
     deadline = time.monotonic() + SETTLE_SECONDS
     while time.monotonic() < deadline and procstat.descriptors(pid).sockets > start_sockets:
         time.sleep(0.5)
-    time.sleep(2.0)
+    # The daemon returns freed heap to the kernel at the first 10 s maintenance tick that finds it
+    # idle (IdleMemoryRelease): two ticks at most.
+    time.sleep(IDLE_TRIM_SECONDS)
     return procstat.snapshot(pid)
 
 

@@ -205,6 +205,12 @@ public final class SQLiteConnection {
     public var totalChanges: Int { handle.map { Int(sqlite3_total_changes64($0)) } ?? 0 }
 
     /// Sets the busy timeout in milliseconds (how long a lock wait may last before SQLITE_BUSY).
+    /// Frees as much of this connection's page cache as it can (`sqlite3_db_release_memory`); the
+    /// cache refills from the file on the next reads.
+    public func releaseMemory() throws(SQLiteError) {
+        _ = sqlite3_db_release_memory(try db())
+    }
+
     public func setBusyTimeout(milliseconds: Int32) throws(SQLiteError) {
         sqlite3_busy_timeout(try db(), milliseconds)
     }

@@ -140,6 +140,23 @@ public final class SQLiteDatabase: Sendable {
         return (result[0], result[1])
     }
 
+    /// Frees the page caches of the writer, the checkpointer and every reader not running a read
+    /// (called when the server is idle, so that RSS returns to its resting level; the caches refill
+    /// from the file, mostly from the kernel's page cache, on the next reads).
+    public func releaseMemory() async {
+        let idle = pool.withLock { state -> [ConnectionWorker] in
+            let readers = state.idle
+            state.idle.removeAll()
+            return readers
+        }
+        for reader in idle {
+            _ = try? await reader.run { connection in try connection.releaseMemory() }
+            await checkinReader(reader)
+        }
+        if let checkpointer { _ = try? await checkpointer.run { connection in try connection.releaseMemory() } }
+        _ = try? await write { connection in try connection.releaseMemory() }
+    }
+
     /// The number of readers not currently running a read.
     public var idleReaderCount: Int { pool.withLock { $0.idle.count } }
 

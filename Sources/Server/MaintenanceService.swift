@@ -6,9 +6,16 @@ import Storage
 /// space of deleted GridFS files) every `interval` until shutdown; several steps in a row while there
 /// is work.
 public enum MaintenanceService {
-    /// The housekeeping as a service.
-    public static func service(storage: any StorageEngine, interval: Duration = .seconds(10), logger: Logger) -> PeriodicService {
+    /// The housekeeping as a service; with `memory`, freed heap memory is also given back to the
+    /// kernel once a tick finds the server idle.
+    public static func service(
+        storage: any StorageEngine, memory: IdleMemoryRelease? = nil, interval: Duration = .seconds(10), logger: Logger
+    ) -> PeriodicService {
         PeriodicService(every: interval) {
+            defer {
+                // After the storage's own idle work (which frees its caches), so that memory goes back too.
+                if memory?.tick() == true { logger.debug("idle: freed heap memory returned to the kernel") }
+            }
             do {
                 for _ in 0..<8 {
                     let done = try await storage.maintenance()

@@ -117,7 +117,8 @@ struct Serve: AsyncParsableCommand {
                 services: [
                     .init(service: storage),
                     .init(service: server), .init(service: CursorReaper.service(cursors: cursors, logger: logger)),
-                    .init(service: MaintenanceService.service(storage: storage, logger: logger)),
+                    .init(service: MaintenanceService.service(
+                        storage: storage, memory: IdleMemoryRelease(counters: counters), logger: logger)),
                 ],
                 logger: logger))
         let signals = await SignalWatcher.start(logger: logger) { await group.triggerGracefulShutdown() }

@@ -30,6 +30,8 @@ extension SQLiteStorageEngine {
         }
         let pages = try await vacuum(minimumFreePages: Self.vacuumFreePages, convert: false)
         if pages > 0 { done.append("incremental vacuum gave back \(pages) free pages of the database file") }
+        // Idle: the connections' page caches (up to 16 MiB each) go back to the allocator.
+        await db.releaseMemory()
         return done
     }
 
