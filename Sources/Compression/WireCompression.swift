@@ -29,18 +29,6 @@ public struct WireCompression: Sendable {
         self.maxMessageLength = maxMessageLength
     }
 
-    /// The compressors to announce in a `hello` reply: the client's names that this server has
-    /// enabled, in the client's order (as mongod walks the client's list), without duplicates.
-    public func negotiate(_ clientNames: [String]) -> [String] {
-        var agreed: [String] = []
-        for name in clientNames {
-            guard let compressor = MessageCompressor(name: name), enabled.contains(compressor),
-                  !agreed.contains(name) else { continue }
-            agreed.append(name)
-        }
-        return agreed
-    }
-
     /// Whether the reply to `commandName` may be compressed.
     public static func mayCompressReply(to commandName: String) -> Bool {
         !uncompressedCommands.contains(commandName)

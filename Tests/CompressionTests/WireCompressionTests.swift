@@ -126,15 +126,6 @@ import Wire
         }
     }
 
-    @Test func negotiationFollowsTheClientsOrder() {
-        #expect(Self.policy.negotiate(["zlib", "snappy"]) == ["zlib", "snappy"])
-        #expect(Self.policy.negotiate(["zstd", "lz4", "zlib", "zstd"]) == ["zstd", "zlib"])
-        #expect(Self.policy.negotiate(["noop"]) == [])
-        #expect(WireCompression(enabled: [.zlib]).negotiate(["snappy", "zstd"]) == [])
-        #expect(WireCompression(enabled: []).negotiate(["snappy", "zlib", "zstd"]) == [])
-        #expect(WireCompression(enabled: [.noop, .zlib]).negotiate(["noop", "zlib"]) == ["noop", "zlib"])
-    }
-
     @Test func optionParsing() throws {
         #expect(try MessageCompressor.parseList("snappy,zstd,zlib") == [.snappy, .zstd, .zlib])
         #expect(try MessageCompressor.parseList("zlib, snappy,zlib") == [.zlib, .snappy])
