@@ -258,3 +258,19 @@ def test_pymongo_gridfs_round_trip(daemon, wire_log, compressor: str) -> None:
     assert wire_log["received"] and set(wire_log["received"]) == {expected}
     # Every chunk travelled compressed both ways.
     assert len(wire_log["received"]) >= 5
+
+
+# --- libmongoc ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("compressor", ["zstd", "snappy"])
+def test_libmongoc_gridfs_with_compression(daemon, c_program, compressor: str) -> None:
+    since = daemon.log_offset()
+    uri = (f"mongodb://{daemon.host}:{daemon.port}/?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000"
+           f"&compressors={compressor}")
+    result = subprocess.run([str(c_program("gridfs_bucket")), uri, f"c_compressed_{compressor}"],
+                            capture_output=True, text=True, timeout=120)
+    output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == 0, output
+    assert result.stdout.strip().endswith("0 failed"), output
+    # The daemon saw libmongoc's requests arrive compressed with the chosen compressor.
+    assert daemon.wait_for_log(rf"OP_COMPRESSED request with {compressor}", since=since), daemon.log(since)
