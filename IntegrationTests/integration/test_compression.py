@@ -274,3 +274,27 @@ def test_libmongoc_gridfs_with_compression(daemon, c_program, compressor: str) -
     assert result.stdout.strip().endswith("0 failed"), output
     # The daemon saw libmongoc's requests arrive compressed with the chosen compressor.
     assert daemon.wait_for_log(rf"OP_COMPRESSED request with {compressor}", since=since), daemon.log(since)
+
+
+def test_server_status_counts_logical_and_physical_bytes(daemon) -> None:
+    """network.bytesIn/Out count messages as if uncompressed, physicalBytesIn/Out what crossed the socket."""
+    document = {"_id": 1, "text": "compressible " * 50_000}  # 650 kB of text
+    with daemon.connect_raw(timeout=30) as sock:
+        def status() -> dict:
+            sock.sendall(op_msg({"serverStatus": 1, "$db": "admin"})[1])
+            return parse_op_msg_reply(read_message(sock))["network"]
+
+        before = status()
+        rid, data = compressed(op_msg({"insert": "status_bytes", "documents": [document], "$db": "compression_status"})[1],
+                               "zstd")
+        sock.sendall(data)
+        assert parse_op_msg_reply(unwrapped(read_message(sock)))["n"] == 1
+        after = status()
+        logical_in = after["bytesIn"] - before["bytesIn"]
+        physical_in = after["physicalBytesIn"] - before["physicalBytesIn"]
+        # The insert counts ~650 kB as a message but only its compressed size on the socket
+        # (the serverStatus request in between is uncompressed and counted alike in both).
+        assert logical_in > 600_000
+        assert physical_in < 100_000
+        sock.sendall(op_msg({"dropDatabase": 1, "$db": "compression_status"})[1])
+        read_message(sock)

@@ -45,7 +45,6 @@ struct Connection {
                     for try await frame in inbound {
                         guard gate.enter() else { break }
                         let requestID = frame.header.requestID
-                        counters.received(bytes: Int(frame.header.messageLength))
                         let wireBytes = Int(frame.header.messageLength)
                         // Parse, then let the frame go: a 48 MB insert should not be held twice
                         // (raw and parsed) while its documents are written.
@@ -54,6 +53,7 @@ struct Connection {
                             context.logger.debug("OP_COMPRESSED request with \(compressor)")
                             lastCompressor = compressor
                         }
+                        counters.received(bytes: Int(plain.header.messageLength), physicalBytes: wireBytes)
                         let request = try WireRequest.parse(consume plain)
                         let keepGoing = try await handle(
                             request, requestID: requestID, requestBytes: wireBytes, compressor: compressor,
@@ -126,8 +126,9 @@ struct Connection {
             context.logger.warning("closing connection \(context.connection.id): unsupported opcode \(opCode)")
             return false
         }
+        let messageBytes = buffer.readableBytes
         buffer = wireReply(buffer, to: request, compressor: compressor)
-        counters.sent(bytes: buffer.readableBytes)
+        counters.sent(bytes: messageBytes, physicalBytes: buffer.readableBytes)
         try await outbound.write(buffer)
         return true
     }

@@ -51,4 +51,19 @@ import Testing
         let none = try await run(["hello": .int32(1), "compression": Self.names(["snappy"])], context: disabled)
         #expect(none["compression"] == nil)
     }
+
+    /// The agreed list goes into the session with the first handshake; a later hello changes nothing.
+    @Test func theSessionKeepsTheFirstHandshakesCompressors() async throws {
+        var context = try await context(offered: Self.offered)
+        let dispatcher = CommandDispatcher()
+        let first = try CommandRequest(body: ["hello": 1, "compression": Self.names(["zlib", "zstd"])], database: "admin")
+        let outcome = await dispatcher.execute(first, context: context)
+        context.apply(outcome.sessionChanges)
+        #expect(context.session.compressors == ["zlib", "zstd"])
+        let second = try CommandRequest(body: ["hello": 1, "compression": Self.names(["snappy"])], database: "admin")
+        let again = await dispatcher.execute(second, context: context)
+        #expect(again.reply["compression"] == Self.names(["snappy"]))
+        context.apply(again.sessionChanges)
+        #expect(context.session.compressors == ["zlib", "zstd"])
+    }
 }
