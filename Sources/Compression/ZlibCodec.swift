@@ -37,9 +37,9 @@ enum ZlibCodec {
         var spare: Bytef = 0
         let status: Int32 = withUnsafeMutablePointer(to: &spare) { sparePointer in
             stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.avail_in = uInt(input.count)
+            stream.avail_in = uInt(clamping: input.count)
             stream.next_out = output.baseAddress?.assumingMemoryBound(to: Bytef.self) ?? sparePointer
-            stream.avail_out = uInt(output.count)
+            stream.avail_out = uInt(clamping: output.count)
             var status = inflate(&stream, Z_FINISH)
             if status != Z_STREAM_END, stream.avail_out == 0 {
                 // The room is full: one more byte of room tells "ends exactly here" (a stream
