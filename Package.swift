@@ -6,7 +6,8 @@ import PackageDescription
 /// Modules, each depending only downward (see docs/architecture.md):
 /// CLibBSON/CBSONShim → BSON → {Wire, Query}; MongoErrors (error codes) sits below Query;
 /// Query → Storage (protocol + MongoDB's rules above engines) → {Commands, SQLiteStorage, MemoryStorage};
-/// {Wire, Commands} → Server; {Server, SQLiteStorage} → gridlite. The engines and Commands do not
+/// {Wire, CSnappy/CZlib/CZstd} → Compression; {Wire, Compression, Commands} → Server;
+/// {Server, SQLiteStorage} → gridlite. The engines and Commands do not
 /// know each other: gridlite hands the engine to the server as a `StorageEngine`.
 /// Executors (a thread-pool task executor) depends on nothing and is used by SQLiteStorage, Server and gridlite.
 let package = Package(
@@ -38,6 +39,17 @@ let package = Package(
         // Frames, OP_MSG, OP_QUERY/OP_REPLY. Knows no commands.
         .target(name: "Wire", dependencies: [
             "BSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+
+        // OP_COMPRESSED's codecs from the system (snappy has no .pc on Debian: plain module map);
+        // only the Compression module imports them.
+        .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // OP_COMPRESSED: snappy/zlib/zstd/noop codecs with bounded output, frame inflate/deflate.
+        .target(name: "Compression", dependencies: [
+            "Wire", "CSnappy", "CZlib", "CZstd",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
@@ -92,7 +104,7 @@ let package = Package(
 
         // NIO server: connections, framing, cursors' lifetime.
         .target(name: "Server", dependencies: [
-            "BSON", "Wire", "Commands", "Storage", "Executors",
+            "BSON", "Wire", "Compression", "Commands", "Storage", "Executors",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -100,7 +112,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "gridlite", dependencies: [
-            "Server", "SQLiteStorage", "Commands", "Storage", "Executors",
+            "Server", "Compression", "SQLiteStorage", "Commands", "Storage", "Executors",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -120,7 +132,7 @@ let package = Package(
         // libFuzzer targets under `make fuzz` (-D FUZZING -sanitize=fuzzer,address) and replay tools
         // otherwise. See docs/reliability.md.
         .target(name: "FuzzSupport", dependencies: [
-            "BSON", "Wire", "Commands", "Storage", "SQLiteStorage", "Server",
+            "BSON", "Wire", "Compression", "Commands", "Storage", "SQLiteStorage", "Server",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -135,6 +147,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "CompressionTests", dependencies: [
+            "Compression", "Wire", "BSON", "TestSupport", "CZstd",
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "BSON", "TestSupport"]),
         .testTarget(name: "ExecutorsTests", dependencies: ["Executors"]),

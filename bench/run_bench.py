@@ -74,6 +74,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=Path("bench/results/last-run.json"))
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep the servers' data here (default: a temporary directory, removed at the end)")
+    parser.add_argument("--compression-runs", type=int, default=1,
+                        help="runs (of the first ones) that also move the large file with each OP_COMPRESSED "
+                             "compressor, on gridlite only (0: none)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for checking the harness")
     args = parser.parse_args()
     if args.quick:
@@ -91,7 +94,7 @@ def main() -> int:
         "NeoSQLite": lambda: NeoSQLite(workdir / "neosqlite"),
     }
     names = [n for n in all_systems if n in wanted]
-    config = {"large_mib": args.large_mib, "small_count": args.small_count, "small_kib": args.small_kib,
+    config = {"compression_runs": args.compression_runs, "large_mib": args.large_mib, "small_count": args.small_count, "small_kib": args.small_kib,
               "clients": args.clients, "client_mib": args.client_mib, "bucket_files": args.bucket_files,
               "rss_mib": args.rss_mib, "runs": args.runs}
 
@@ -100,6 +103,8 @@ def main() -> int:
     large_digest = hashlib.sha256(large).hexdigest()
     small = [os.urandom(args.small_kib * 1024) for _ in range(args.small_count)]
     small_digests = [hashlib.sha256(d).hexdigest() for d in small]
+    text = workloads.compressible_content(args.large_mib * MiB)
+    compression_contents = {"random": (large, large_digest), "text": (text, hashlib.sha256(text).hexdigest())}
 
     # Peak RSS through a 1 GiB upload and download, on a fresh daemon of its own.
     rss: dict = {}
@@ -130,6 +135,11 @@ def main() -> int:
                 spec = systems[name].spec
                 result: dict = {}
                 result.update(workloads.large_file(spec, large, large_digest))
+                if name == "gridlite" and run < args.compression_runs:
+                    text_result = workloads.large_file(spec, text, compression_contents["text"][1])
+                    result["z_none_text_up"] = text_result.get("large_up", "not run")
+                    result["z_none_text_down"] = text_result.get("large_down", "not run")
+                    result.update(workloads.compressed_large_files(spec, compression_contents))
                 result.update(workloads.small_files(spec, small, small_digests))
                 try:
                     result.update(workloads.concurrent(spec, args.clients, args.client_mib * MiB))

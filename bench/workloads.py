@@ -297,3 +297,34 @@ def rss_gigabyte(spec: dict, pid: int, total: int, piece: bytes) -> dict:
         close()
         drop_bucket(spec, db)
     return result
+
+
+# --- OP_COMPRESSED ---------------------------------------------------------------------------------
+
+COMPRESSORS = ("snappy", "zlib", "zstd")
+
+
+def compressible_content(size: int) -> bytes:
+    """Log-like text (snappy keeps ~25 %, zlib ~14 %, zstd ~9 %), for the compression rows."""
+    parts, total, line = [], 0, 0
+    while total < size:
+        text = b"2026-12-04T18:%02d:%02d.%03dZ INFO conn%d GET /files/%08d 200 %d bytes\n" % (
+            line // 3600 % 60, line // 60 % 60, line % 1000, line % 97, line, line * 7 % 100000)
+        parts.append(text)
+        total += len(text)
+        line += 1
+    return b"".join(parts)[:size]
+
+
+def compressed_large_files(spec: dict, contents: dict[str, tuple[bytes, str]]) -> dict:
+    """`large_file` once per compressor (pymongo `compressors=`) and per content kind
+    (`{"random": (data, digest), "text": (data, digest)}`); keys `z_<compressor>_<kind>_up/down`."""
+    result: dict = {}
+    for compressor in COMPRESSORS:
+        separator = "&" if "?" in spec["uri"] else "?"
+        compressed = dict(spec, uri=f"{spec['uri']}{separator}compressors={compressor}")
+        for kind, (data, digest) in contents.items():
+            measured = large_file(compressed, data, digest)
+            result[f"z_{compressor}_{kind}_up"] = measured.get("large_up", "not run")
+            result[f"z_{compressor}_{kind}_down"] = measured.get("large_down", "not run")
+    return result

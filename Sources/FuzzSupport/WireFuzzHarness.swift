@@ -1,5 +1,6 @@
 import BSON
 import Commands
+import Compression
 import NIOCore
 import Server
 import Wire
@@ -62,7 +63,10 @@ public enum WireFuzzHarness {
         let requestID = frame.header.requestID
         let request: WireRequest
         do {
-            request = try WireRequest.parse(frame)
+            // An OP_COMPRESSED is inflated first, as `Connection` does (the size checks and the
+            // bounded codecs are fuzzed here too).
+            let plain = frame.header.opCode == .compressed ? try WireCompression().inflate(frame).frame : frame
+            request = try WireRequest.parse(plain)
         } catch {
             return false
         }

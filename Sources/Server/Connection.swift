@@ -1,5 +1,6 @@
 import BSON
 import Commands
+import Compression
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -17,6 +18,8 @@ struct Connection {
     let dispatcher: CommandDispatcher
     let hooks: ConnectionHooks
     let counters: ServerCounters
+    /// OP_COMPRESSED: which compressors are accepted, and the size limit of inflated messages.
+    let compression: WireCompression
     let logger: Logger
     /// How long a closing connection may take to deliver replies already handed to NIO.
     let drainLimit: TimeAmount
@@ -35,19 +38,26 @@ struct Connection {
         let activity = context.register()
         log.debug("connection accepted", metadata: ["peer": "\(info.remoteAddress)"])
         let gate = ConnectionGate(channel: nio, drainLimit: drainLimit)
+        var lastCompressor: MessageCompressor?
         do {
             try await withGracefulShutdownHandler {
                 try await channel.executeThenClose { inbound, outbound in
                     for try await frame in inbound {
                         guard gate.enter() else { break }
                         let requestID = frame.header.requestID
-                        counters.received(bytes: Int(frame.header.messageLength))
                         let wireBytes = Int(frame.header.messageLength)
                         // Parse, then let the frame go: a 48 MB insert should not be held twice
                         // (raw and parsed) while its documents are written.
-                        let request = try WireRequest.parse(consume frame)
+                        let (plain, compressor) = try unwrap(consume frame)
+                        if let compressor, compressor != lastCompressor {
+                            context.logger.debug("OP_COMPRESSED request with \(compressor)")
+                            lastCompressor = compressor
+                        }
+                        counters.received(bytes: Int(plain.header.messageLength), physicalBytes: wireBytes)
+                        let request = try WireRequest.parse(consume plain)
                         let keepGoing = try await handle(
-                            request, requestID: requestID, requestBytes: wireBytes, context: &context, outbound: outbound)
+                            request, requestID: requestID, requestBytes: wireBytes, compressor: compressor,
+                            context: &context, outbound: outbound)
                         guard keepGoing else { break }
                         guard gate.leave() else {
                             // Shutdown began during this command: deliver its reply, then close.
@@ -72,7 +82,8 @@ struct Connection {
 
     /// Handles one parsed request; returns false when the connection must close.
     private func handle(
-        _ request: WireRequest, requestID: Int32, requestBytes: Int, context: inout CommandContext,
+        _ request: WireRequest, requestID: Int32, requestBytes: Int, compressor: MessageCompressor?,
+        context: inout CommandContext,
         outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     ) async throws -> Bool {
         let allocator = channel.channel.allocator
@@ -115,7 +126,9 @@ struct Connection {
             context.logger.warning("closing connection \(context.connection.id): unsupported opcode \(opCode)")
             return false
         }
-        counters.sent(bytes: buffer.readableBytes)
+        let messageBytes = buffer.readableBytes
+        buffer = wireReply(buffer, to: request, compressor: compressor)
+        counters.sent(bytes: messageBytes, physicalBytes: buffer.readableBytes)
         try await outbound.write(buffer)
         return true
     }

@@ -1,5 +1,6 @@
 import Executors
 import Commands
+import Compression
 import Logging
 import NIOCore
 import NIOPosix
@@ -22,6 +23,10 @@ public final class GridliteServer: Service, Sendable {
     /// Connections admitted and not yet finished.
     private let openConnections = Atomic<Int>(0)
     private let refusedConnections = Atomic<Int>(0)
+    /// OP_COMPRESSED policy for every connection (enabled compressors, inflated-size limit).
+    private var compression: WireCompression {
+        WireCompression(enabled: configuration.compressors, maxMessageLength: configuration.maxMessageSize)
+    }
 
     /// The port actually bound (useful with port 0).
     public let boundPort: Int
@@ -100,7 +105,7 @@ public final class GridliteServer: Service, Sendable {
                         group.addTask(executorPreference: self.executor) {
                             await Connection(
                                 channel: connection, dispatcher: self.dispatcher, hooks: self.hooks,
-                                counters: self.counters, logger: self.logger,
+                                counters: self.counters, compression: self.compression, logger: self.logger,
                                 drainLimit: self.configuration.shutdownDrainLimit, makeContext: self.makeContext
                             ).run()
                             self.openConnections.subtract(1, ordering: .relaxed)

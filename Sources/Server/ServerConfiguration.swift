@@ -1,3 +1,4 @@
+import Compression
 import NIOCore
 import Wire
 
@@ -19,6 +20,9 @@ public struct ServerConfiguration: Sendable {
     public var maxIncomingBytesInFlight: Int?
     /// Longest wait for the next byte of a message that has started; nil for none.
     public var frameReadTimeout: TimeAmount?
+    /// OP_COMPRESSED compressors offered and accepted (`--networkMessageCompressors`); empty
+    /// disables compression (OP_COMPRESSED frames then close the connection).
+    public var compressors: [MessageCompressor] = MessageCompressor.defaultList
     /// On graceful shutdown, how long a connection may take to deliver replies already written
     /// (a large batch to a slow reader) before it is closed anyway.
     public var shutdownDrainLimit: TimeAmount = .seconds(10)

@@ -43,6 +43,10 @@ public struct WireProtocolError: Error, Sendable, Hashable, CustomStringConverti
         case invalidCommand
         /// A message started but no more of its bytes arrived within the read deadline.
         case readTimeout
+        /// An OP_COMPRESSED that cannot be inflated: unknown or disabled compressor, a declared
+        /// size that is negative or above the message limit, corrupt data, or output that does not
+        /// have exactly the declared size (a decompression bomb stops at the declared size).
+        case invalidCompressedMessage
     }
 
     /// The class of problem.

@@ -8,7 +8,8 @@ public enum WireRequest: Sendable, Hashable {
     /// validation, a legacy command that is not a command): answer with an error, keep the
     /// connection, as mongod does. Framing faults still throw and close the connection.
     case rejected(Rejection)
-    /// Any other opcode (OP_COMPRESSED, OP_REPLY from a client, removed legacy opcodes, unknown).
+    /// Any other opcode (OP_REPLY from a client, removed legacy opcodes, unknown; an OP_COMPRESSED
+    /// that reaches the parser, i.e. one the server did not inflate first with `Compression`).
     case unsupported(opCode: Int32)
 
     /// Parses the message in `frame` according to its opcode.

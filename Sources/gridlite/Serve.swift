@@ -1,6 +1,7 @@
 import ArgumentParser
 import BSON
 import Commands
+import Compression
 import Executors
 import Foundation
 import Logging
@@ -41,12 +42,23 @@ struct Serve: AsyncParsableCommand {
             help: "Seconds without a byte of a started message before its connection is closed (0: never).")
     var frameReadTimeoutSecs: Int = 60
 
+    @Option(
+        name: .customLong("networkMessageCompressors"),
+        help: "OP_COMPRESSED compressors to offer, comma-separated (snappy, zstd, zlib), or 'disabled'.")
+    var networkMessageCompressors: String = "snappy,zstd,zlib"
+
     @Option(name: .customLong("slowms"), help: "Log commands slower than this many milliseconds as 'Slow query' (as mongod).")
     var slowMilliseconds: Int = 100
 
     func run() async throws {
         let logger = try setUpLogging()
         try checkOptions()
+        let compressors: [MessageCompressor]
+        do {
+            compressors = try MessageCompressor.parseList(networkMessageCompressors)
+        } catch {
+            Serve.fail("\(error)")
+        }
         let openFiles = FileLimit.raiseToHardLimit(logger: logger)
         // As mongod: connections are capped at 80% of the open-file limit, leaving room for the
         // database, segment files and the WAL.
@@ -80,10 +92,11 @@ struct Serve: AsyncParsableCommand {
         }
         let sizes = DataDirectory.sizes(dataPath)
         logger.info("storage: \(SQLiteStorageEngine.fileName) \(formatBytes(sizes.database)) (+ \(formatBytes(sizes.wal)) write-ahead log), \(sizes.segments) segment files \(formatBytes(sizes.segmentBytes)) in \(SQLiteStorageEngine.blobDirectoryName)/")
-        let serverConfiguration = ServerConfiguration(
+        var serverConfiguration = ServerConfiguration(
             host: host, port: port, maxConnections: effectiveMaxConns,
             maxIncomingBytesInFlight: maxIncomingBytesInFlight > 0 ? maxIncomingBytesInFlight : nil,
             frameReadTimeout: frameReadTimeoutSecs > 0 ? .seconds(Int64(frameReadTimeoutSecs)) : nil)
+        serverConfiguration.compressors = compressors
         logger.info("limits: \(Serve.describeLimits(serverConfiguration, openFiles: openFiles))")
 
         let cursors = CursorRegistry()
@@ -92,7 +105,8 @@ struct Serve: AsyncParsableCommand {
             gridliteVersion: Gridlite.version, argv: CommandLine.arguments,
             parsedOptions: parsedOptions(dataPath, maxConns: effectiveMaxConns),
             storageEngineName: "sqlite", counters: counters,
-            slowOperationThreshold: .milliseconds(max(0, slowMilliseconds)))
+            slowOperationThreshold: .milliseconds(max(0, slowMilliseconds)),
+            networkMessageCompressors: compressors.map(\.name))
         // Connection tasks run on these threads, so SQLite calls run inline there (see BlockingExecutor).
         let executor = BlockingExecutor(maximumThreadCount: 64)
         let server: GridliteServer
@@ -169,6 +183,7 @@ struct Serve: AsyncParsableCommand {
                 "maxIncomingConnections": .int32(Int32(clamping: maxConns)),
                 "maxIncomingBytesInFlight": .int64(Int64(maxIncomingBytesInFlight)),
                 "frameReadTimeoutSecs": .int32(Int32(clamping: frameReadTimeoutSecs)),
+                "compression": .document(["compressors": .string(networkMessageCompressors)]),
             ]),
             "storage": .document(["dbPath": .string(dataPath), "engine": "sqlite"]),
             "systemLog": .document([

@@ -5,8 +5,9 @@ import Foundation
 /// heartbeat. gridlite presents itself as a standalone MongoDB 7.0 server.
 ///
 /// Deliberately absent: `topologyVersion` (clients would start streaming hellos and spin),
-/// `setName`/`hosts` (no replica set), `msg: "isdbgrid"` (no mongos), `$clusterTime`, and
-/// `compression` (until OP_COMPRESSED is implemented).
+/// `setName`/`hosts` (no replica set), `msg: "isdbgrid"` (no mongos), `$clusterTime`.
+/// `compression` is present when the client listed compressors this server offers (see
+/// ``negotiateCompression(_:offered:)``); the agreed list is kept in the session.
 ///
 /// The first `hello` of a connection completes its handshake: the `client` metadata (checked as
 /// mongod checks it) is returned as a ``SessionChange`` for the connection to keep; a later
@@ -21,7 +22,8 @@ public enum HelloCommand: CommandHandler {
                   "topologyVersion", "maxAwaitTimeMS", "backpressure"])
 
     public static func outcome(_ request: CommandRequest, context: CommandContext) async throws -> CommandOutcome {
-        let change = try context.session.hello(client: request.body["client"])
+        let compressors = negotiateCompression(request.body["compression"], offered: context.environment.networkMessageCompressors)
+        let change = try context.session.hello(client: request.body["client"], compressors: compressors)
         return CommandOutcome(reply: try await run(request, context: context), sessionChanges: [change])
     }
 
@@ -44,6 +46,10 @@ public enum HelloCommand: CommandHandler {
         reply.append("minWireVersion", .int32(ServerEnvironment.minWireVersion))
         reply.append("maxWireVersion", .int32(ServerEnvironment.maxWireVersion))
         reply.append("readOnly", .bool(false))
+        let compressors = negotiateCompression(request.body["compression"], offered: context.environment.networkMessageCompressors)
+        if !compressors.isEmpty {
+            reply.append("compression", .array(compressors.map { .string($0) }))
+        }
         return reply
     }
 }

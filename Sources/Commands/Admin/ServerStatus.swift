@@ -35,8 +35,8 @@ public enum ServerStatusCommand: CommandHandler {
             "network": .document([
                 "bytesIn": .int64(ServerCounters.read(c.bytesIn)),
                 "bytesOut": .int64(ServerCounters.read(c.bytesOut)),
-                "physicalBytesIn": .int64(ServerCounters.read(c.bytesIn)),
-                "physicalBytesOut": .int64(ServerCounters.read(c.bytesOut)),
+                "physicalBytesIn": .int64(ServerCounters.read(c.physicalBytesIn)),
+                "physicalBytesOut": .int64(ServerCounters.read(c.physicalBytesOut)),
                 "numRequests": .int64(ServerCounters.read(c.requests)),
             ]),
             "opcounters": .document([

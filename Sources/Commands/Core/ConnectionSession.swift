@@ -42,8 +42,9 @@ public struct ConnectionSession: Sendable, Equatable {
 
     /// Decides what a `hello` changes. `client` may only come with the first `hello` of a
     /// connection (mongod: 186 ClientMetadataCannotBeMutated) and must pass mongod's checks.
-    /// Compression and load-balanced mode are recorded as not negotiated until they are supported.
-    public func hello(client: BSONValue?) throws(CommandError) -> SessionChange {
+    /// `compressors` are the ones this `hello` agreed on (kept from the first handshake only, like
+    /// the metadata). Load-balanced mode is recorded as not negotiated until it is supported.
+    public func hello(client: BSONValue?, compressors: [String] = []) throws(CommandError) -> SessionChange {
         var metadata: ClientMetadata?
         if let client {
             guard phase == .awaitingHandshake else {
@@ -53,7 +54,7 @@ public struct ConnectionSession: Sendable, Equatable {
             }
             metadata = try ClientMetadata(client)
         }
-        return .handshake(Handshake(clientMetadata: metadata, compressors: [], loadBalanced: false))
+        return .handshake(Handshake(clientMetadata: metadata, compressors: compressors, loadBalanced: false))
     }
 
     /// Applies a change a command returned. Deterministic and total: a change that does not fit

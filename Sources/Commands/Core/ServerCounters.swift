@@ -22,10 +22,15 @@ public final class ServerCounters: Sendable {
     public let getMores = Atomic<Int>(0)
     /// `opcounters.command`: every other command.
     public let commands = Atomic<Int>(0)
-    /// `network.bytesIn`: bytes of every frame read.
+    /// `network.bytesIn`: bytes of every frame read, as messages (an OP_COMPRESSED counts as the
+    /// message it wraps, as on mongod).
     public let bytesIn = Atomic<Int>(0)
-    /// `network.bytesOut`: bytes of every frame written.
+    /// `network.bytesOut`: bytes of every frame written, as messages (before compression).
     public let bytesOut = Atomic<Int>(0)
+    /// `network.physicalBytesIn`: bytes read off the socket (compressed frames as they came).
+    public let physicalBytesIn = Atomic<Int>(0)
+    /// `network.physicalBytesOut`: bytes written to the socket (compressed replies as sent).
+    public let physicalBytesOut = Atomic<Int>(0)
     /// `network.numRequests`: frames read.
     public let requests = Atomic<Int>(0)
     /// `metrics.document.returned`.
@@ -54,15 +59,19 @@ public final class ServerCounters: Sendable {
         currentConnections.subtract(1, ordering: .relaxed)
     }
 
-    /// Counts one request frame read from a client.
-    public func received(bytes: Int) {
+    /// Counts one request frame read from a client: `bytes` as a message, `physicalBytes` (when it
+    /// came compressed) as read off the socket.
+    public func received(bytes: Int, physicalBytes: Int? = nil) {
         bytesIn.wrappingAdd(bytes, ordering: .relaxed)
+        physicalBytesIn.wrappingAdd(physicalBytes ?? bytes, ordering: .relaxed)
         requests.wrappingAdd(1, ordering: .relaxed)
     }
 
-    /// Counts one frame written to a client.
-    public func sent(bytes: Int) {
+    /// Counts one frame written to a client: `bytes` as a message, `physicalBytes` (when it went
+    /// compressed) as written to the socket.
+    public func sent(bytes: Int, physicalBytes: Int? = nil) {
         bytesOut.wrappingAdd(bytes, ordering: .relaxed)
+        physicalBytesOut.wrappingAdd(physicalBytes ?? bytes, ordering: .relaxed)
     }
 
     /// Counts a command in `opcounters` as it starts, as mongod does (so `serverStatus` counts

@@ -41,6 +41,9 @@ public final class ServerEnvironment: Sendable {
     public let storageEngineName: String
     /// Live counters.
     public let counters: ServerCounters
+    /// OP_COMPRESSED compressors this server offers (`--networkMessageCompressors`), by name in
+    /// its order; empty when disabled. `hello` answers with the ones the client also lists.
+    public let networkMessageCompressors: [String]
     /// Live connections and their in-flight commands (`currentOp`).
     public let connections = ConnectionRegistry()
     /// Commands that take longer are logged at info as `Slow query` (mongod's `--slowms`, 100 ms).
@@ -50,8 +53,9 @@ public final class ServerEnvironment: Sendable {
     public init(
         gridliteVersion: String, argv: [String], parsedOptions: BSONDocument,
         storageEngineName: String, counters: ServerCounters = ServerCounters(), startDate: Date = Date(),
-        slowOperationThreshold: Duration = .milliseconds(100)
+        slowOperationThreshold: Duration = .milliseconds(100), networkMessageCompressors: [String] = []
     ) {
+        self.networkMessageCompressors = networkMessageCompressors
         self.slowOperationThreshold = slowOperationThreshold
         self.gridliteVersion = gridliteVersion
         self.startDate = startDate
