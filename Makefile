@@ -203,6 +203,10 @@ FUZZ_SECONDS ?= 300
 FUZZ_SCRATCH ?= .build-fuzz
 FUZZ_ARGS    ?=
 FUZZ_NICE    ?= 10
+# ASan tuned for throughput (measured +~20% executions per CPU-second on both targets): no allocation
+# stack per malloc (a crash report still has the faulting stack; replay the input for more) and no
+# fill of new allocations. Leak checking is off: the store and caches live for the whole process.
+FUZZ_ASAN_OPTIONS ?= detect_leaks=0:malloc_context_size=0:max_malloc_fill_size=0
 # -Xswiftc -sanitize=fuzzer,address must come last, as ONE flag: SwiftPM's --sanitize=fuzzer
 # --sanitize=address become two swiftc flags, of which the last wins, leaving no coverage
 # instrumentation (libFuzzer then ran blind at "cov: 3"). The --sanitize flags stay for C targets and the link.
@@ -220,7 +224,7 @@ fuzz: fuzz-build
 	  case $$target in wire) exe=FuzzWire;; commands) exe=FuzzCommands;; esac; \
 	  mkdir -p Fuzz/corpus/$$target Fuzz/regressions/$$target Fuzz/crashes/$$target; \
 	  echo "fuzz: $$exe for $(FUZZ_SECONDS) s"; \
-	  rc=0; ASAN_OPTIONS=detect_leaks=0 nice -n $(FUZZ_NICE) "$$bin/$$exe" -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  rc=0; ASAN_OPTIONS=$(FUZZ_ASAN_OPTIONS) nice -n $(FUZZ_NICE) "$$bin/$$exe" -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	    -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 -artifact_prefix=Fuzz/crashes/$$target/ $(FUZZ_ARGS) \
 	    Fuzz/corpus/$$target Fuzz/seeds/$$target Fuzz/regressions/$$target >Fuzz/crashes/$$target/last-run.log 2>&1 || rc=$$?; \
 	  grep -E '^(#[0-9]+ +(INITED|DONE)|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|==[0-9]+==ERROR|SUMMARY|Fatal error)' \

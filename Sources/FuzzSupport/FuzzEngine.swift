@@ -1,6 +1,7 @@
 import BSON
 import Commands
 import Dispatch
+import Executors
 import Foundation
 import Logging
 import SQLiteStorage
@@ -58,10 +59,23 @@ public final class FuzzEngine: Sendable {
     /// A logger that drops everything (the fuzzer's output stays readable; logging is not under test).
     public static let quietLogger = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// Runs `work` as one client connection would: a fresh connection id and cursor registry; then
-    /// closes its cursors and, when `work` returns true, drops every database, so the next input
-    /// starts from an empty store.
+    /// The executor every input runs on, as the server runs each connection's task on a
+    /// `BlockingExecutor` (`gridlite serve`): SQLite statements then run inline on the input's own
+    /// thread instead of hopping to the writer's or a reader's dispatch queue and back, and actor hops
+    /// (cursor registry, storage catalog) stay on that thread too. One input at a time, so one thread
+    /// does all the work; more are started only while one blocks with jobs queued.
+    public static let executor = BlockingExecutor(maximumThreadCount: 8)
+
+    /// Runs `work` as one client connection would: a fresh connection id and cursor registry, on
+    /// ``executor`` (as a connection task of the server); then closes its cursors and, when `work`
+    /// returns true, drops every database, so the next input starts from an empty store.
     public func session(_ work: @escaping @Sendable (CommandContext, CommandDispatcher) async -> Bool) async {
+        await withTaskExecutorPreference(FuzzEngine.executor) {
+            await sessionOnExecutor(work)
+        }
+    }
+
+    private func sessionOnExecutor(_ work: @escaping @Sendable (CommandContext, CommandDispatcher) async -> Bool) async {
         let id = connections.wrappingAdd(1, ordering: .relaxed).newValue
         let context = CommandContext(
             environment: environment,
@@ -87,16 +101,20 @@ public final class FuzzEngine: Sendable {
         }
     }
 
-    /// Runs async work to completion from the fuzzer's synchronous callback.
+    /// Runs async work to completion from the fuzzer's synchronous callback: one task started
+    /// directly on ``executor`` (no stop on Swift's cooperative pool), so an input costs two thread
+    /// switches (there and back) however many statements and actor calls it makes.
     public static func blocking<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
         let result = Mutex<T?>(nil)
         let done = DispatchSemaphore(value: 0)
-        Task {
+        Task(executorPreference: executor) {
             let value = await work()
             result.withLock { $0 = value }
             done.signal()
         }
-        done.wait()
+        // On an executor thread (the store opening from inside an input), wait as a blocking call
+        // so the task's jobs get a thread of their own.
+        BlockingExecutor.blocking { done.wait() }
         guard let value = result.withLock({ $0 }) else { fatalError("fuzz: async work ended without a result") }
         return value
     }

@@ -21,6 +21,7 @@ public enum WireFuzzHarness {
 
     /// Runs one input from synchronous code (libFuzzer's callback, the replay tool).
     public static func run(_ bytes: [UInt8]) {
+        _ = FuzzEngine.shared  // opened here, on the caller's thread, before the first input's task
         FuzzEngine.blocking { await runAsync(bytes) }
     }
 
