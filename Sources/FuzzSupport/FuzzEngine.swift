@@ -11,6 +11,12 @@ import Synchronization
 /// The backend every fuzz input runs against: one SQLite store in a temporary directory, opened
 /// once per process, emptied after each input so inputs do not see each other's data (a crash then
 /// reproduces from its input file alone).
+///
+/// The `fatalError`s in this module are the fuzzer's oracle, not error handling: a reply that is
+/// not valid BSON or has no numeric `ok`, or a harness that cannot set itself up, must stop the
+/// run so libFuzzer saves the input. FuzzSupport is test-only and never linked into `gridlite`,
+/// so no client byte reaches them; the product's sources have no `fatalError`, `try!` or
+/// `precondition`.
 public final class FuzzEngine: Sendable {
     /// The process-wide engine, opened on first use.
     public static let shared = FuzzEngine()
