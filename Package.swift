@@ -23,6 +23,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // The metrics API only; the executable may bootstrap a backend (Prometheus) later.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        // The HTTP gateway's server; default traits off (no swift-configuration, no full Foundation).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // The Prometheus exporter the executable bootstraps behind GET /metrics.
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // libbson, through pkg-config; only the BSON module imports it (via the shim).
@@ -111,13 +116,27 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // The HTTP gateway: a second front end (Hummingbird 2) on the same storage engine; serves,
+        // uploads and lists GridFS files with ranges and caching. Knows no commands and no wire protocol.
+        .target(name: "HTTPGateway", dependencies: [
+            "BSON", "Query", "Storage",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         .executableTarget(name: "gridlite", dependencies: [
-            "Server", "Compression", "SQLiteStorage", "Commands", "Storage", "Executors",
+            "Server", "HTTPGateway", "Compression", "SQLiteStorage", "Commands", "Storage", "Executors",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
 
         // In-memory stand-in server for `make bench` (the throughput ceiling); not part of gridlite.
@@ -167,6 +186,10 @@ let package = Package(
         .testTarget(name: "CommandsTests", dependencies: [
             "Commands", "Storage", "Executors", "BSON", "SQLiteStorage", "MemoryStorage",
             .product(name: "MetricsTestKit", package: "swift-metrics"),
+        ]),
+        .testTarget(name: "HTTPGatewayTests", dependencies: [
+            "HTTPGateway", "Storage", "MemoryStorage", "BSON",
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         // The real NIO server in process on a free port, driven by a raw wire client.
         .testTarget(name: "ServerTests", dependencies: [

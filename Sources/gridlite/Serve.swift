@@ -47,12 +47,17 @@ struct Serve: AsyncParsableCommand {
         help: "OP_COMPRESSED compressors to offer, comma-separated (snappy, zstd, zlib), or 'disabled'.")
     var networkMessageCompressors: String = "snappy,zstd,zlib"
 
+    @OptionGroup(title: "HTTP gateway")
+    var http: HTTPOptions
+
     @Option(name: .customLong("slowms"), help: "Log commands slower than this many milliseconds as 'Slow query' (as mongod).")
     var slowMilliseconds: Int = 100
 
     func run() async throws {
         let logger = try setUpLogging()
         try checkOptions()
+        http.check()
+        let prometheus = PrometheusExport.bootstrap()  // before anything makes a metric
         let compressors: [MessageCompressor]
         do {
             compressors = try MessageCompressor.parseList(networkMessageCompressors)
@@ -124,6 +129,9 @@ struct Serve: AsyncParsableCommand {
             Serve.fail("cannot listen on \(host):\(port): \(Serve.describeBindError(error))")
         }
         environment.setListenPort(server.boundPort)
+        let gateway = http.makeGateway(storage: storage, logger: logger) {
+            await prometheus.text(dataPath: dataPath, counters: counters, cursors: cursors)
+        }
 
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -133,7 +141,7 @@ struct Serve: AsyncParsableCommand {
                     .init(service: server), .init(service: CursorReaper.service(cursors: cursors, logger: logger)),
                     .init(service: MaintenanceService.service(
                         storage: storage, memory: IdleMemoryRelease(counters: counters), logger: logger)),
-                ],
+                ] + (gateway.map { [.init(service: $0)] } ?? []),
                 logger: logger))
         let signals = await SignalWatcher.start(logger: logger) { await group.triggerGracefulShutdown() }
         try await group.run()

@@ -54,11 +54,14 @@ public struct CommandDispatcher: Sendable {
         }
         let elapsed = ContinuousClock.now - started
         context.activity?.end()
-        let record = CommandRecord(
+        var record = CommandRecord(
             name: request.name, database: request.database, duration: elapsed, code: code,
             requestBytes: wire.requestBytes,
             replyBytes: wire.replyFramingBytes.map { outcome.reply.bytes.count &+ $0 } ?? 0,
             documents: DocumentCounts(request: request, reply: outcome.reply, succeeded: code == 0))
+        if code == 0 {
+            record.gridFS = GridFSTraffic(request: request, reply: outcome.reply, inserted: record.documents.inserted)
+        }
         observer.record(record, counters: context.environment.counters)
         if elapsed >= context.environment.slowOperationThreshold {
             await SlowOperationLog.log(record, request: request, context: context)

@@ -36,6 +36,8 @@ public struct CommandRecord: Sendable {
     public var replyBytes: Int
     /// Documents, statements and write counts read from the request and reply.
     public var documents: DocumentCounts
+    /// GridFS chunk bytes and files the command moved.
+    public var gridFS: GridFSTraffic = .none
 
     /// True when the reply was `ok: 1`.
     public var succeeded: Bool { code == 0 }
@@ -71,6 +73,9 @@ public final class CommandObserver: Sendable {
     private let instruments: [String: CommandInstruments]
     private let unknown: CommandInstruments
     private let factory: any MetricsFactory
+    private let gridFSUploaded: Counter
+    private let gridFSDownloaded: Counter
+    private let gridFSFiles: Counter
 
     /// Instruments for every command of `table` (aliases share their command's), and one labelled
     /// `unknown` for names no handler claims (so clients cannot grow the label set).
@@ -84,6 +89,10 @@ public final class CommandObserver: Sendable {
         instruments = map
         unknown = CommandInstruments(command: "unknown", factory: factory)
         self.factory = factory
+        let wire = ("front", "wire")
+        gridFSUploaded = Counter(label: "gridlite_gridfs_bytes_total", dimensions: [wire, ("direction", "upload")], factory: factory)
+        gridFSDownloaded = Counter(label: "gridlite_gridfs_bytes_total", dimensions: [wire, ("direction", "download")], factory: factory)
+        gridFSFiles = Counter(label: "gridlite_gridfs_files_total", dimensions: [wire, ("op", "upload")], factory: factory)
     }
 
     /// The observer of ``CommandTable/all`` over the bootstrapped metrics backend, made on first use.
@@ -114,6 +123,10 @@ public final class CommandObserver: Sendable {
         if docs.returned > 0 { inst.documentsReturned.increment(by: docs.returned) }
         let written = docs.inserted &+ docs.updated &+ docs.deleted
         if written > 0 { inst.documentsWritten.increment(by: written) }
+        let gridFS = record.gridFS
+        if gridFS.uploadedBytes > 0 { gridFSUploaded.increment(by: gridFS.uploadedBytes) }
+        if gridFS.downloadedBytes > 0 { gridFSDownloaded.increment(by: gridFS.downloadedBytes) }
+        if gridFS.filesUploaded > 0 { gridFSFiles.increment(by: gridFS.filesUploaded) }
         counters.countWrites(record.name, statements: docs.statements)
         counters.countDocuments(docs)
     }

@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Storage
+
+/// The HTTP gateway: a second front end (Hummingbird 2, HTTP/1.1) on the storage engine the wire
+/// server uses, run as a swift-service-lifecycle `Service` in the daemon's service group. It
+/// serves, uploads, deletes and lists GridFS files, and `/metrics`, `/livez`, `/readyz`.
+public struct HTTPGateway: Service {
+    private let application: Application<GatewayResponder>
+
+    /// A gateway over `storage`. `metricsText` renders every metric of the process (Prometheus text
+    /// format); `onListening` is told the bound port once the socket listens.
+    public init(storage: any StorageEngine, settings: GatewaySettings, metrics: GatewayMetrics = GatewayMetrics(),
+                logger: Logger, metricsText: @escaping @Sendable () async -> String,
+                onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        let responder = GatewayResponder(storage: storage, settings: settings, metrics: metrics, logger: logger,
+                                         metricsText: metricsText)
+        application = Application(
+            responder: responder,
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [ConnectionCounter(metrics: metrics)], idleTimeout: .seconds(300))),
+            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port),
+                                                    serverName: "gridlite"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? settings.port) },
+            logger: logger)
+    }
+
+    public func run() async throws {
+        try await application.run()
+    }
+
+    /// Whether `host:port` can be bound now (a probe before start-up, so a taken port is reported
+    /// as one line instead of a failed service group).
+    public static func canBind(host: String, port: Int) -> Bool {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else { return false }
+        defer { freeaddrinfo(result) }
+        let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var yes: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else { return false }
+        return listen(fd, 1) == 0
+    }
+}
+
+/// Counts HTTP connections (current and total) as the pipeline is set up and torn down.
+final class ConnectionCounter: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = NIOAny
+    let metrics: GatewayMetrics
+
+    init(metrics: GatewayMetrics) { self.metrics = metrics }
+
+    func handlerAdded(context: ChannelHandlerContext) { metrics.connectionOpened() }
+    func handlerRemoved(context: ChannelHandlerContext) { metrics.connectionClosed() }
+}
