@@ -64,6 +64,11 @@ let package = Package(
             pkgConfig: "libpcre2-8",
             providers: [.apt(["libpcre2-dev"])]
         ),
+        // The system libcrypto (OpenSSL) for SCRAM's hashes, HMAC, PBKDF2 and random bytes; only Auth imports it.
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // SCRAM-SHA-1/-256 (server state machine, stored credentials), SASLprep, users, built-in roles.
+        .target(name: "Auth", dependencies: ["BSON", "CCrypto"]),
+
         // MongoDB's error codes and the one error type every layer throws. Depends on nothing.
         .target(name: "MongoErrors"),
 
@@ -83,7 +88,7 @@ let package = Package(
         // One handler per command, a sorted dispatch table, MongoDB error codes, the per-connection
         // session and the observation point every command passes (swift-metrics API). Knows no SQL.
         .target(name: "Commands", dependencies: [
-            "BSON", "Query", "Storage",
+            "BSON", "Query", "Storage", "Auth",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
@@ -129,7 +134,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "gridlite", dependencies: [
-            "Server", "HTTPGateway", "Compression", "SQLiteStorage", "Commands", "Storage", "Executors",
+            "Server", "HTTPGateway", "Compression", "SQLiteStorage", "Commands", "Storage", "Executors", "Auth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -171,6 +176,7 @@ let package = Package(
             "Compression", "Wire", "BSON", "TestSupport", "CZstd",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "BSON"]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "BSON", "TestSupport"]),
         .testTarget(name: "ExecutorsTests", dependencies: ["Executors"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Query", "BSON"]),

@@ -53,6 +53,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("slowms"), help: "Log commands slower than this many milliseconds as 'Slow query' (as mongod).")
     var slowMilliseconds: Int = 100
 
+    @OptionGroup var authOptions: AuthOptions
+
     func run() async throws {
         let logger = try setUpLogging()
         try checkOptions()
@@ -111,7 +113,8 @@ struct Serve: AsyncParsableCommand {
             parsedOptions: parsedOptions(dataPath, maxConns: effectiveMaxConns),
             storageEngineName: "sqlite", counters: counters,
             slowOperationThreshold: .milliseconds(max(0, slowMilliseconds)),
-            networkMessageCompressors: compressors.map(\.name))
+            networkMessageCompressors: compressors.map(\.name), auth: authOptions.makeServerAuth())
+        authOptions.logStartup(host: host, logger: logger)
         // Connection tasks run on these threads, so SQLite calls run inline there (see BlockingExecutor).
         let executor = BlockingExecutor(maximumThreadCount: 64)
         let server: GridliteServer

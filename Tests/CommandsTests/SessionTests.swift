@@ -94,7 +94,7 @@ import Testing
     @Test func authenticationChangesAreApplied() {
         var session = ConnectionSession(connection: Self.info)
         let user = UserName(user: "ann", db: "admin")
-        session.apply(.authentication(.conversation(SASLConversation(id: 1, mechanism: "SCRAM-SHA-256", user: user, state: []))))
+        session.apply(.authentication(.conversation(SASLConversation(id: 1, mechanism: "SCRAM-SHA-256", user: user))))
         #expect(session.authentication.users.isEmpty)
         session.apply(.authentication(.authenticated([user])))
         #expect(session.authentication.users == [user])

@@ -24,7 +24,10 @@ public enum HelloCommand: CommandHandler {
     public static func outcome(_ request: CommandRequest, context: CommandContext) async throws -> CommandOutcome {
         let compressors = negotiateCompression(request.body["compression"], offered: context.environment.networkMessageCompressors)
         let change = try context.session.hello(client: request.body["client"], compressors: compressors)
-        return CommandOutcome(reply: try await run(request, context: context), sessionChanges: [change])
+        var reply = try await run(request, context: context)
+        let auth = try await authenticationFields(request, context: context)
+        for (key, value) in auth.fields { reply.append(key, value) }
+        return CommandOutcome(reply: reply, sessionChanges: [change] + (auth.change.map { [$0] } ?? []))
     }
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {

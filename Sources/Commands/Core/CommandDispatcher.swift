@@ -78,6 +78,9 @@ public struct CommandDispatcher: Sendable {
         guard let handler = handlers[request.name] else {
             throw CommandError(.commandNotFound, "no such command: '\(request.name)'")
         }
+        let auth = context.environment.auth
+        if auth.enabled { try await Authorizer.check(request, context: context) }
+        defer { if request.database == "admin" { auth.invalidateUsersAfterAdminWrite(request) } }
         if handler.adminOnly && request.database != "admin" {
             throw CommandError(.unauthorized, "\(request.name) may only be run against the admin database.")
         }

@@ -85,7 +85,7 @@ public final class ConnectionActivity: Sendable {
     /// Marks a command as started.
     public func begin(_ request: CommandRequest, at started: ContinuousClock.Instant) {
         let op = Operation(
-            id: registry.makeOpId(), name: request.name, database: request.database, command: request.body,
+            id: registry.makeOpId(), name: request.name, database: request.database, command: AuthRedaction.body(of: request),
             started: started)
         state.withLock { $0.operation = op }
     }

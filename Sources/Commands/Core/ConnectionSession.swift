@@ -1,3 +1,4 @@
+import Auth
 import BSON
 
 /// What one connection has negotiated: the handshake's client metadata, the peer, authentication,
@@ -23,7 +24,7 @@ public struct ConnectionSession: Sendable, Equatable {
     public private(set) var phase: Phase = .awaitingHandshake
     /// The first `hello`'s `client` document, if it had one.
     public private(set) var clientMetadata: ClientMetadata?
-    /// Who is authenticated (always ``AuthenticationState/unauthenticated`` until SCRAM lands).
+    /// Who is authenticated (`saslStart`/`saslContinue`/`logout` change it).
     public private(set) var authentication: AuthenticationState = .unauthenticated
     /// Compressors agreed on in the handshake, in the client's order (none until OP_COMPRESSED lands).
     public private(set) var compressors: [String] = []
@@ -116,17 +117,21 @@ public struct UserName: Sendable, Hashable {
 
 /// Authentication on one connection.
 public enum AuthenticationState: Sendable, Equatable {
-    /// Nobody has authenticated (the only state while gridlite has no `--auth`).
+    /// Nobody has authenticated.
     case unauthenticated
     /// A SASL conversation is under way (between `saslStart` and its last `saslContinue`).
     case conversation(SASLConversation)
     /// These users are authenticated.
     case authenticated([UserName])
 
-    /// The authenticated users (empty unless ``authenticated(_:)``).
+    /// The authenticated users (empty unless ``authenticated(_:)``; during a conversation, the
+    /// users authenticated before it).
     public var users: [UserName] {
-        if case .authenticated(let users) = self { return users }
-        return []
+        switch self {
+        case .authenticated(let users): return users
+        case .conversation(let c): return c.previousUsers
+        case .unauthenticated: return []
+        }
     }
 }
 
@@ -138,14 +143,22 @@ public struct SASLConversation: Sendable, Equatable {
     public var mechanism: String
     /// The user being authenticated.
     public var user: UserName
-    /// Mechanism-specific state (e.g. the SCRAM nonces and salted password), opaque here.
-    public var state: [UInt8]
+    /// The SCRAM server state (nonces, the stored credential, the step).
+    public var scram: ScramServer?
+    /// `options.skipEmptyExchange`: answer `done: true` with the server signature instead of
+    /// waiting for one more empty `saslContinue`.
+    public var skipEmptyExchange: Bool
+    /// Users authenticated before this conversation started (kept if it fails).
+    public var previousUsers: [UserName]
 
     /// Creates a conversation.
-    public init(id: Int32, mechanism: String, user: UserName, state: [UInt8]) {
+    public init(id: Int32, mechanism: String, user: UserName, scram: ScramServer? = nil,
+                skipEmptyExchange: Bool = false, previousUsers: [UserName] = []) {
         self.id = id
         self.mechanism = mechanism
         self.user = user
-        self.state = state
+        self.scram = scram
+        self.skipEmptyExchange = skipEmptyExchange
+        self.previousUsers = previousUsers
     }
 }

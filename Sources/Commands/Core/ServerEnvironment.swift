@@ -48,13 +48,17 @@ public final class ServerEnvironment: Sendable {
     public let connections = ConnectionRegistry()
     /// Commands that take longer are logged at info as `Slow query` (mongod's `--slowms`, 100 ms).
     public let slowOperationThreshold: Duration
+    /// Authentication and authorization (`--auth`, users, the failed-login throttle).
+    public let auth: ServerAuth
 
     /// Creates the environment.
     public init(
         gridliteVersion: String, argv: [String], parsedOptions: BSONDocument,
         storageEngineName: String, counters: ServerCounters = ServerCounters(), startDate: Date = Date(),
-        slowOperationThreshold: Duration = .milliseconds(100), networkMessageCompressors: [String] = []
+        slowOperationThreshold: Duration = .milliseconds(100), networkMessageCompressors: [String] = [],
+        auth: ServerAuth = ServerAuth(enabled: false)
     ) {
+        self.auth = auth
         self.networkMessageCompressors = networkMessageCompressors
         self.slowOperationThreshold = slowOperationThreshold
         self.gridliteVersion = gridliteVersion

@@ -31,7 +31,7 @@ enum SlowOperationLog {
         if docs.updated > 0 { metadata["nModified"] = "\(docs.updated)" }
         if docs.deleted > 0 { metadata["ndeleted"] = "\(docs.deleted)" }
         if !record.succeeded { metadata["errCode"] = "\(record.code)" }
-        metadata["body"] = "\(commandText(request.body))"
+        metadata["body"] = "\(commandText(AuthRedaction.body(of: request)))"
         context.logger.info("Slow query", metadata: metadata)
     }
 
