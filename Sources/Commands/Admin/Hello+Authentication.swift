@@ -24,7 +24,7 @@ extension HelloCommand {
             let skip: Bool
             if case .document(let options)? = spec["options"] { skip = options["skipEmptyExchange"]?.isTruthy ?? false } else { skip = false }
             if let step = try? await SASLExchange.start(
-                mechanism: mechanism, payload: payload, db: db, skipEmptyExchange: skip, context: context) {
+                mechanism: mechanism, payload: payload, db: db, skipEmptyExchange: skip, context: context, speculative: true) {
                 fields.append(("speculativeAuthenticate", .document(step.reply)))
                 change = step.change
             }

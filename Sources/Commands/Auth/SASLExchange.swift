@@ -21,16 +21,20 @@ enum SASLExchange {
 
     /// Starts a conversation from a client-first message (`saslStart`, or `speculativeAuthenticate`).
     static func start(
-        mechanism name: String, payload: [UInt8], db: String, skipEmptyExchange: Bool, context: CommandContext
+        mechanism name: String, payload: [UInt8], db: String, skipEmptyExchange: Bool, context: CommandContext,
+        speculative: Bool = false
     ) async throws -> Step {
         guard let mechanism = ScramMechanism(rawValue: name) else { throw AuthErrors.mechanismUnavailable(name) }
         let clientFirst: ScramClientFirst
         do {
             clientFirst = try ScramClientFirst(payload)
         } catch {
+            if speculative { throw AuthErrors.authenticationFailed }
             throw await failure(user: nil, db: db, mechanism: name, reason: "\(error)", context: context)
         }
         guard let user = try await context.environment.auth.users.user(clientFirst.user, db: db, storage: context.storage) else {
+            // A speculative attempt is retried with saslStart at once: count and log that one only.
+            if speculative { throw AuthErrors.authenticationFailed }
             throw await failure(user: clientFirst.user, db: db, mechanism: name, reason: "unknown user", context: context)
         }
         guard let credential = user.credentials[mechanism] else {

@@ -12,13 +12,15 @@ public enum ListDatabasesCommand: CommandHandler {
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
         let filter = try Filter(request.document("filter") ?? BSONDocument())
         let nameOnly = try request.bool("nameOnly", default: false)
+        let authorized = try await AuthorizedDatabases.filter(
+            context, requested: request.body["authorizedDatabases"].map { $0.isTruthy })
         var list: [BSONValue] = []
         var total: Int64 = 0
         for db in try await context.storage.listDatabases() {
             let doc: BSONDocument = nameOnly
                 ? ["name": .string(db.name)]
                 : ["name": .string(db.name), "sizeOnDisk": .int64(db.sizeOnDisk), "empty": .bool(db.empty)]
-            guard filter.matches(doc) else { continue }
+            guard filter.matches(doc), authorized?(db.name) ?? true else { continue }
             total += db.sizeOnDisk
             list.append(.document(doc))
         }
