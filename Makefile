@@ -13,9 +13,9 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 # System packages (Debian/Ubuntu names) the package and the C tests link against.
-APT_PACKAGES := libbson-dev libmongoc-dev libpcre2-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev pkg-config curl nginx-light chromium chromium-driver
+APT_PACKAGES := libbson-dev libmongoc-dev libpcre2-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev libssl-dev pkg-config curl nginx-light chromium chromium-driver
 # The same, as pkg-config modules (used where dpkg is not available).
-PKG_MODULES  := libbson-1.0 libmongoc-1.0 libpcre2-8 sqlite3
+PKG_MODULES  := libbson-1.0 libmongoc-1.0 libpcre2-8 sqlite3 libcrypto
 
 PYTHON    ?= python3
 VENV      := .venv
