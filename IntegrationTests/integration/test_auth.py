@@ -453,3 +453,38 @@ def test_libmongoc_gridfs_with_credentials(root, secured, c_program, mechanism):
                             timeout=120)
     assert failed.returncode != 0
     assert "Authentication failed" in failed.stdout + failed.stderr
+
+
+# --- the HTTP gateway under --auth (Basic credentials against the same users) ------------------------
+
+def test_http_gateway_uses_the_same_users_and_roles(tmp_path):
+    import requests
+    from http_support import start_gateway
+
+    gw = start_gateway(tmp_path, "--auth")
+    try:
+        d = gw.daemon
+        with connect(d) as anonymous:
+            anonymous.admin.command("createUser", ROOT_USER, pwd=ROOT_PASSWORD, roles=["root"])
+        with connect(d, ROOT_USER, ROOT_PASSWORD) as root:
+            root.media.command("createUser", "viewer", pwd="view-pw", roles=["read"])
+            root.admin.command("createUser", "editor", pwd="edit-pw", roles=[{"role": "readWrite", "db": "media"}])
+            fid = gridfs.GridFSBucket(root.media).upload_from_stream("clip.bin", b"video bytes" * 100)
+        url = f"{gw.base}/media/fs/id/{fid}"
+        assert requests.get(url).status_code == 401
+        assert "Basic" in requests.get(url).headers.get("WWW-Authenticate", "")
+        assert requests.get(url, auth=("viewer@media", "wrong")).status_code == 401
+        assert requests.get(url, auth=("nobody", "x")).status_code == 401
+        ok = requests.get(url, auth=("viewer@media", "view-pw"))
+        assert ok.status_code == 200 and ok.content == b"video bytes" * 100
+        ranged = requests.get(url, auth=("viewer@media", "view-pw"), headers={"Range": "bytes=0-4"})
+        assert ranged.status_code == 206 and ranged.content == b"video"
+        assert requests.put(f"{gw.base}/media/fs/name/new.bin", data=b"x",
+                            auth=("viewer@media", "view-pw")).status_code == 403
+        assert requests.put(f"{gw.base}/media/fs/name/new.bin", data=b"new",
+                            auth=("editor", "edit-pw")).status_code == 201
+        assert requests.get(f"{gw.base}/other/fs/", auth=("editor", "edit-pw")).status_code == 403
+        assert requests.get(f"{gw.base}/media/fs/name/new.bin", auth=(ROOT_USER, ROOT_PASSWORD)).content == b"new"
+        assert "view-pw" not in d.log() and "edit-pw" not in d.log()
+    finally:
+        gw.stop()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Commands
 import Logging
+import Storage
 
 /// `gridlite serve --auth`: SCRAM authentication and role-based authorization (off by default, as mongod).
 struct AuthOptions: ParsableArguments {
@@ -10,6 +11,11 @@ struct AuthOptions: ParsableArguments {
 
     /// The shared authentication set-up for the server environment.
     func makeServerAuth() -> ServerAuth { ServerAuth(enabled: enabled) }
+
+    /// The HTTP gateway's Basic-credential check against the same users (nil without `--auth`).
+    func httpVerifier(_ auth: ServerAuth, storage: any StorageEngine) -> HTTPUserVerifier? {
+        enabled ? HTTPUserVerifier(auth: auth, storage: storage) : nil
+    }
 
     /// The start-up line that says whether clients must authenticate.
     func logStartup(host: String, logger: Logger) {

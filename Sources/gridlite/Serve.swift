@@ -107,13 +107,14 @@ struct Serve: AsyncParsableCommand {
         logger.info("limits: \(Serve.describeLimits(serverConfiguration, openFiles: openFiles))")
 
         let cursors = CursorRegistry()
+        let serverAuth = authOptions.makeServerAuth()
         let counters = ServerCounters()
         let environment = ServerEnvironment(
             gridliteVersion: Gridlite.version, argv: CommandLine.arguments,
             parsedOptions: parsedOptions(dataPath, maxConns: effectiveMaxConns),
             storageEngineName: "sqlite", counters: counters,
             slowOperationThreshold: .milliseconds(max(0, slowMilliseconds)),
-            networkMessageCompressors: compressors.map(\.name), auth: authOptions.makeServerAuth())
+            networkMessageCompressors: compressors.map(\.name), auth: serverAuth)
         authOptions.logStartup(host: host, logger: logger)
         // Connection tasks run on these threads, so SQLite calls run inline there (see BlockingExecutor).
         let executor = BlockingExecutor(maximumThreadCount: 64)
@@ -132,7 +133,7 @@ struct Serve: AsyncParsableCommand {
             Serve.fail("cannot listen on \(host):\(port): \(Serve.describeBindError(error))")
         }
         environment.setListenPort(server.boundPort)
-        let gateway = http.makeGateway(storage: storage, logger: logger) {
+        let gateway = http.makeGateway(storage: storage, logger: logger, verifier: authOptions.httpVerifier(serverAuth, storage: storage)) {
             await prometheus.text(dataPath: dataPath, counters: counters, cursors: cursors)
         }
 
