@@ -1,20 +1,25 @@
 #!/usr/bin/env python3
 """Runs MongoDB's GridFS unified-format tests against a server through pymongo.
 
-    run_gridfs.py --host 127.0.0.1 --port 27017 [-v] [-k SUBSTRING] [FILE ...]
+    run_gridfs.py --host 127.0.0.1 --port 27017 [--load-balanced] [-v] [-k SUBSTRING] [FILE ...]
 
 Without FILE arguments it runs every JSON file of the GridFS conformance data (default
 ../shared/conformance/gridfs relative to the repository, or $GRIDLITE_CONFORMANCE_DIR/gridfs): the eight
-top-level files, pymongo-extra/ and related/. Tests that need the server's `configureFailPoint` test
-command are reported as skipped. Prints one line per failure (every line with -v), then exactly
+top-level files, pymongo-extra/ and related/ (client-side operation timeouts and retryable reads, which
+set the server's `failCommand` fail point: the server must run with
+`--setParameter enableTestCommands=1`). Prints one line per failure (every line with -v), then exactly
 `N passed, N failed` (plus `, N skipped` when any test was skipped). Exits 1 when a test failed.
 
-For each test: drop and refill the `initialData` collections (writeConcern majority; an empty list
-creates the collection), create fresh entities, run the operations, check `expectResult` /
-`expectError` / `saveResultAsEntity`, then `expectEvents` (command monitoring), then `outcome` (each
-collection read back sorted by _id). Stored documents (find results, outcome) must list exactly the
-expected fields, outcome documents also in the expected order; command documents and CRUD result summaries may have more
-(the format's root-level rule). Arrays must have the expected length.
+For each test: check `runOnRequirements` (file and test) against the server (version from buildInfo,
+topology `single`, or `load-balanced` with --load-balanced, which also connects every client with
+`loadBalanced=true`); drop and refill the `initialData` collections (writeConcern majority; an empty
+list creates the collection), create fresh entities, run the operations, check `expectResult` /
+`expectError` / `saveResultAsEntity`, turn off the fail points the test set, then `expectEvents` (command
+monitoring), then `outcome` (each collection read back sorted by _id). Stored documents (find results,
+outcome) must list exactly the expected fields, outcome documents also in the expected order; command
+documents and CRUD result summaries may have more (the format's root-level rule). Arrays must have the
+expected length. A network error satisfies `expectError` only in a test whose fail point closes
+connections, or as the timeout of `isTimeoutError`.
 """
 
 from __future__ import annotations
@@ -32,16 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gridfs  # noqa: E402
 from bson import json_util  # noqa: E402
 from pymongo import MongoClient, WriteConcern  # noqa: E402
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError  # noqa: E402
+from pymongo.errors import ConnectionFailure, NotPrimaryError, OperationFailure, PyMongoError  # noqa: E402
 
 from unified_match import MISSING, MatchError, Matcher  # noqa: E402
 from unified_ops import Entities, UnsupportedError  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FAIL_POINT_OPERATIONS = {"failPoint", "targetedFailPoint"}
 SUPPORTED_SCHEMA_MAJOR = 1
-# Tests that do not need a fail point but expect a filter shape pymongo does not send.
-NO_EQ_FILTER_FILES = {"retryable-reads__gridfs-download.json", "retryable-reads__gridfs-downloadByName.json"}
+KNOWN_REQUIREMENTS = {"minServerVersion", "maxServerVersion", "topologies", "serverless", "auth"}
 
 
 def conformance_dir() -> Path:
@@ -68,15 +71,39 @@ class ExpectationError(AssertionError):
     """An operation's result, error or events differ from the test's expectation."""
 
 
-def skip_reason(test_file: Path, test: Mapping[str, Any]) -> str | None:
-    if any(op["name"] in FAIL_POINT_OPERATIONS for op in test["operations"]):
-        return "needs configureFailPoint"
-    if test_file.name in NO_EQ_FILTER_FILES:
-        return ("needs configureFailPoint (file); this test expects a filter without the $eq pymongo "
-                "sends (pymongo-extra/queries-use-eq.json checks these commands)")
-    if "runOnRequirements" in test:
-        return "runOnRequirements per test not implemented"
-    return None
+@dataclass
+class ServerFacts:
+    """What runOnRequirements are checked against."""
+    version: tuple[int, ...]
+    topology: str
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in str(text).split(".") if part.isdigit())
+
+
+def unmet_requirement(requirements: list[Mapping[str, Any]] | None, server: ServerFacts) -> str | None:
+    """None when one of the requirement documents is met (the format's rule), else why not."""
+    if not requirements:
+        return None
+    reasons = []
+    for requirement in requirements:
+        unknown = set(requirement) - KNOWN_REQUIREMENTS
+        if unknown:
+            raise UnsupportedError(f"runOnRequirements keys {sorted(unknown)}")
+        if "minServerVersion" in requirement and server.version < _version(requirement["minServerVersion"]):
+            reasons.append(f"server older than {requirement['minServerVersion']}")
+        elif "maxServerVersion" in requirement and server.version > _version(requirement["maxServerVersion"]):
+            reasons.append(f"server newer than {requirement['maxServerVersion']}")
+        elif "topologies" in requirement and server.topology not in requirement["topologies"]:
+            reasons.append(f"topology {server.topology} not in {requirement['topologies']}")
+        elif requirement.get("serverless") == "require":
+            reasons.append("needs a serverless deployment")
+        elif requirement.get("auth") is True:
+            reasons.append("needs authentication")
+        else:
+            return None
+    return "; ".join(reasons)
 
 
 def load_initial_data(internal: MongoClient, initial: list[Mapping[str, Any]]) -> None:
@@ -92,18 +119,31 @@ def load_initial_data(internal: MongoClient, initial: list[Mapping[str, Any]]) -
             db.create_collection(name, write_concern=majority)
 
 
-def check_error(op: Mapping[str, Any], error: BaseException) -> None:
+def check_error(op: Mapping[str, Any], error: BaseException, network_expected: bool) -> None:
     expected = op["expectError"]
-    known = {"isError", "isClientError", "errorContains", "errorCode", "errorCodeName"}
+    known = {"isError", "isClientError", "isTimeoutError", "errorContains", "errorCode", "errorCodeName",
+             "errorLabelsContain", "errorLabelsOmit"}
     unknown = set(expected) - known
     if unknown:
         raise UnsupportedError(f"expectError keys {sorted(unknown)}")
     if not isinstance(error, PyMongoError):
         # Anything else (a KeyError in the runner, a TypeError...) is not the driver's error.
         raise ExpectationError(f"{op['name']}: expected a driver error, got {error!r}") from error
-    if isinstance(error, ConnectionFailure):
-        # No test here expects the network to fail: a dropped connection or timeout is never a pass.
+    timeout = bool(getattr(error, "timeout", False))
+    if "isTimeoutError" in expected and expected["isTimeoutError"] != timeout:
+        raise ExpectationError(f"{op['name']}: isTimeoutError {expected['isTimeoutError']}, got {error!r}")
+    network = isinstance(error, ConnectionFailure) and not isinstance(error, NotPrimaryError)
+    if network and not network_expected and not (
+            expected.get("isTimeoutError") is True and timeout):
+        # A dropped connection is a pass only where the test's fail point closes connections, and a
+        # network timeout only as the timeout the test expects.
         raise ExpectationError(f"{op['name']}: network error {error!r}") from error
+    for label in expected.get("errorLabelsContain", []):
+        if not error.has_error_label(label):
+            raise ExpectationError(f"{op['name']}: error {error!r} lacks label {label!r}")
+    for label in expected.get("errorLabelsOmit", []):
+        if error.has_error_label(label):
+            raise ExpectationError(f"{op['name']}: error {error!r} has label {label!r}")
     if expected.get("isClientError") is True and not isinstance(error, gridfs.errors.GridFSError):
         # pymongo's GridFS client errors: NoFile (file or revision not found), CorruptGridFile
         # (chunk missing or of the wrong size), FileExists.
@@ -133,7 +173,7 @@ def run_operation(entities: Entities, matcher: Matcher, op: Mapping[str, Any]) -
     except Exception as error:  # noqa: BLE001 - compared with expectError below
         if "expectError" not in op:
             raise ExpectationError(f"{op['name']} on {op['object']} raised {error!r}") from error
-        check_error(op, error)
+        check_error(op, error, entities.closes_connections)
         return
     if "expectError" in op:
         raise ExpectationError(f"{op['name']} on {op['object']}: expected an error, got {result!r}")
@@ -173,7 +213,7 @@ def check_events(entities: Entities, matcher: Matcher, expect_events: list[Mappi
                     raise UnsupportedError(f"event field {key}")
                 try:
                     matcher.match(value, body[key], f"events[{index}].{key}",
-                                  allow_extra_root=(key in ("command", "reply")))
+                                  allow_extra_root=(key in ("command", "reply")), query_eq=(key == "command"))
                 except MatchError as error:
                     raise ExpectationError(str(error)) from None
 
@@ -189,19 +229,23 @@ def check_outcome(internal: MongoClient, matcher: Matcher, outcome: list[Mapping
             raise ExpectationError(str(error)) from None
 
 
-def run_test(uri: str, internal: MongoClient, spec: Mapping[str, Any], test: Mapping[str, Any]) -> None:
+def run_test(uri: str, internal: MongoClient, spec: Mapping[str, Any], test: Mapping[str, Any],
+             client_options: Mapping[str, Any]) -> None:
     known = {"description", "operations", "expectEvents", "outcome", "runOnRequirements", "skipReason"}
     if set(test) - known:
         raise UnsupportedError(f"test keys {sorted(set(test) - known)}")
     load_initial_data(internal, spec.get("initialData", []))
-    entities = Entities(uri)
+    entities = Entities(uri, client_options)
     try:
         entities.create(spec.get("createEntities", []))
         matcher = Matcher(entities.values)
         entities.start_recording()
-        for op in test["operations"]:
-            run_operation(entities, matcher, op)
-        entities.stop_recording()
+        try:
+            for op in test["operations"]:
+                run_operation(entities, matcher, op)
+        finally:
+            entities.stop_recording()
+            entities.disable_fail_points()
         check_events(entities, matcher, test.get("expectEvents", []))
         check_outcome(internal, matcher, test.get("outcome", []))
     finally:
@@ -209,7 +253,7 @@ def run_test(uri: str, internal: MongoClient, spec: Mapping[str, Any], test: Map
 
 
 def run_file(uri: str, internal: MongoClient, path: Path, result: Outcome, verbose: bool,
-             keyword: str | None) -> None:
+             keyword: str | None, server: ServerFacts, client_options: Mapping[str, Any]) -> None:
     spec = json_util.loads(path.read_text())
     label = path.relative_to(conformance_dir()) if path.is_relative_to(conformance_dir()) else path
     major = int(str(spec["schemaVersion"]).split(".")[0])
@@ -217,16 +261,28 @@ def run_file(uri: str, internal: MongoClient, path: Path, result: Outcome, verbo
         name = f"{label}: {test['description']}"
         if keyword and keyword not in name:
             continue
-        reason = skip_reason(path, test)
-        if reason is None and major != SUPPORTED_SCHEMA_MAJOR:
+        reason = None
+        if major != SUPPORTED_SCHEMA_MAJOR:
             reason = f"schema version {spec['schemaVersion']}"
+        elif "skipReason" in test:
+            reason = test["skipReason"]
+        else:
+            try:
+                reason = (unmet_requirement(spec.get("runOnRequirements"), server)
+                          or unmet_requirement(test.get("runOnRequirements"), server))
+            except UnsupportedError as error:
+                result.failed += 1
+                line = f"FAIL {name}: UnsupportedError: {error}"
+                result.failures.append(line)
+                print(line)
+                continue
         if reason is not None:
             result.skipped += 1
             if verbose:
                 print(f"SKIP {name} ({reason})")
             continue
         try:
-            run_test(uri, internal, spec, test)
+            run_test(uri, internal, spec, test, client_options)
         except (ExpectationError, UnsupportedError, PyMongoError, gridfs.errors.GridFSError) as error:
             result.failed += 1
             line = f"FAIL {name}: {type(error).__name__}: {error}"
@@ -247,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=27017)
+    parser.add_argument("--load-balanced", action="store_true",
+                        help="connect every client with loadBalanced=true (topology load-balanced)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every test")
     parser.add_argument("-k", dest="keyword", help="run only tests whose 'file: description' contains this")
     parser.add_argument("files", nargs="*", type=Path)
@@ -258,9 +316,12 @@ def main(argv: list[str] | None = None) -> int:
         print("0 passed, 1 failed")
         return 1
     result = Outcome()
-    with MongoClient(uri, serverSelectionTimeoutMS=10000) as internal:
+    client_options = {"loadBalanced": True} if args.load_balanced else {}
+    with MongoClient(uri, serverSelectionTimeoutMS=10000, **client_options) as internal:
+        server = ServerFacts(version=tuple(internal.server_info()["versionArray"][:3]),
+                             topology="load-balanced" if args.load_balanced else "single")
         for path in files:
-            run_file(uri, internal, path.resolve(), result, args.verbose, args.keyword)
+            run_file(uri, internal, path.resolve(), result, args.verbose, args.keyword, server, client_options)
     summary = f"{result.passed} passed, {result.failed} failed"
     if result.skipped:
         summary += f", {result.skipped} skipped"

@@ -11,6 +11,11 @@ allows it only for command documents and CRUD result summaries, never for stored
 - Binary values must agree on subtype and bytes.
 - Special operators: ``$$type``, ``$$exists``, ``$$unsetOrMatches``, ``$$matchesEntity``,
   ``$$matchesHexBytes``, ``$$hexBytes``. Any other ``$$`` operator is an error (never silently passed).
+- ``query_eq`` (for commands a driver sent, never for stored documents): an actual ``{$eq: v}`` matches an
+  expected plain value ``v`` that is not a document, array or regex: the two filters select the same
+  documents in MongoDB's query language. pymongo >= 4.x sends ``{_id: {$eq: id}}`` for GridFS downloads by
+  id (pymongo-extra/queries-use-eq.json checks that shape exactly: its expectations are ``$eq`` documents,
+  which stay strict), while the retryable-reads files expect ``{_id: id}``.
 """
 
 from __future__ import annotations
@@ -94,16 +99,21 @@ class Matcher:
 
     def __init__(self, entities: Mapping[str, Any]) -> None:
         self.entities = entities
+        self.query_eq = False
 
     def match(self, expected: Any, actual: Any, path: str = "$", *, allow_extra_root: bool = False,
-              check_order: bool = False) -> None:
+              check_order: bool = False, query_eq: bool = False) -> None:
         """Raises MatchError unless `actual` matches `expected`.
 
         `allow_extra_root`: a document at this level may have fields `expected` does not list (nested
         documents never may). `check_order`: the fields of documents that both list must also appear in
         the same order (applies at every depth).
         """
-        self._match(expected, actual, path, allow_extra_root, check_order)
+        self.query_eq = query_eq
+        try:
+            self._match(expected, actual, path, allow_extra_root, check_order)
+        finally:
+            self.query_eq = False
 
     # --- internals ------------------------------------------------------------------------------
 
@@ -114,6 +124,11 @@ class Matcher:
             return
         if isinstance(expected, Mapping):
             self._document(expected, actual, path, allow_extra, order)
+            return
+        if (self.query_eq and isinstance(actual, Mapping) and list(actual.keys()) == ["$eq"]
+                and not isinstance(expected, (list, tuple, Regex, re.Pattern))):
+            # {f: v} and {f: {$eq: v}} are the same filter (see the module's docstring).
+            self._scalar(expected, actual["$eq"], f"{path}.$eq")
             return
         if isinstance(expected, (list, tuple)):
             if not isinstance(actual, (list, tuple)):

@@ -3,17 +3,22 @@
 Covers what the GridFS tests use: client / database / collection / bucket entities, the bucket
 operations (upload, download, downloadByName, delete, deleteByName, rename, renameByName, find, drop)
 and the collection operations (find, insertOne, insertMany, deleteOne, deleteMany, updateOne,
-updateMany, replaceOne, bulkWrite, countDocuments). An operation or argument this module does not know
-raises UnsupportedError, so a test can never pass by having an argument ignored.
+updateMany, replaceOne, bulkWrite, countDocuments), the test runner's operations (failPoint,
+targetedFailPoint, createEntities) and the client-side operations timeout argument `timeoutMS` (run
+inside `pymongo.timeout`). An operation or argument this module does not know raises UnsupportedError,
+so a test can never pass by having an argument ignored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Mapping
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import gridfs
+import pymongo
+from pymongo import _csot
 from pymongo import (ASCENDING, DeleteMany, DeleteOne, InsertOne, MongoClient, ReplaceOne, UpdateMany,
                      UpdateOne, monitoring)
 from pymongo.collection import Collection
@@ -73,15 +78,31 @@ def _source_bytes(source: Any) -> bytes:
     raise UnsupportedError(f"upload source must be {{$$hexBytes: ...}}, got {source!r}")
 
 
+@contextlib.contextmanager
+def _operation_timeout(arguments: Mapping[str, Any]) -> Iterator[None]:
+    """The operation's `timeoutMS` argument (client-side operations timeout): pymongo.timeout."""
+    if "timeoutMS" not in arguments:
+        yield
+        return
+    millis = arguments["timeoutMS"]
+    with pymongo.timeout(None if millis == 0 else millis / 1000):
+        yield
+
+
 class Entities:
     """The entity map of one test: creates entities and keeps saved results."""
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, client_options: Mapping[str, Any] | None = None) -> None:
         self.uri = uri
+        self.client_options = dict(client_options or {})
         self.values: dict[str, Any] = {}
         self.kinds: dict[str, str] = {}
         self.recorders: dict[str, EventRecorder] = {}
         self.clients: list[MongoClient] = []
+        # Fail points set through the testRunner operations: (client, name), turned off after the test.
+        self.fail_points: list[tuple[MongoClient, str]] = []
+        # True once a fail point that closes connections was set: the test then expects network errors.
+        self.closes_connections = False
 
     def create(self, specs: list[Mapping[str, Any]]) -> None:
         for spec in specs:
@@ -102,8 +123,8 @@ class Entities:
         _take(options, {"id", "observeEvents", "useMultipleMongoses", "uriOptions"}, "client")
         uri_options = dict(options.get("uriOptions", {}))
         recorder = EventRecorder(list(options.get("observeEvents", [])))
-        client = MongoClient(self.uri, event_listeners=[recorder], serverSelectionTimeoutMS=10000,
-                             **uri_options)
+        kwargs = {"serverSelectionTimeoutMS": 10000, **self.client_options, **uri_options}
+        client = MongoClient(self.uri, event_listeners=[recorder], **kwargs)
         self.recorders[options["id"]] = recorder
         self.clients.append(client)
         return client
@@ -135,9 +156,18 @@ class Entities:
         for recorder in self.recorders.values():
             recorder.recording = False
 
+    def disable_fail_points(self) -> None:
+        """Turns off every fail point the test set (the format requires it after each test)."""
+        for client, name in self.fail_points:
+            client.admin.command({"configureFailPoint": name, "mode": "off"})
+        self.fail_points.clear()
+
     def close(self) -> None:
-        for client in self.clients:
-            client.close()
+        try:
+            self.disable_fail_points()
+        finally:
+            for client in self.clients:
+                client.close()
 
     # --- operations -----------------------------------------------------------------------------
 
@@ -146,13 +176,44 @@ class Entities:
         target = operation["object"]
         name = operation["name"]
         arguments = operation.get("arguments", {})
+        if target == "testRunner":
+            handler = getattr(self, f"_runner_{name}", None)
+            if handler is None:
+                raise UnsupportedError(f"testRunner operation {name}")
+            return handler(arguments)
         if target not in self.kinds:
             raise UnsupportedError(f"operation {name} on unknown object {target}")
         kind = self.kinds[target]
         handler = getattr(self, f"_{kind}_{name}", None)
         if handler is None:
             raise UnsupportedError(f"operation {name} on a {kind}")
-        return handler(self.values[target], arguments)
+        with _operation_timeout(arguments):
+            return handler(self.values[target], {k: v for k, v in arguments.items() if k != "timeoutMS"})
+
+    # Test runner operations.
+
+    def _set_fail_point(self, client: MongoClient, command: Mapping[str, Any]) -> None:
+        data = command.get("data", {})
+        if data.get("closeConnection"):
+            self.closes_connections = True
+        client.admin.command(dict(command))
+        self.fail_points.append((client, command["configureFailPoint"]))
+
+    def _runner_failPoint(self, args: Mapping[str, Any]) -> None:
+        a = _take(args, {"client", "failPoint"}, "failPoint")
+        self._set_fail_point(self.values[a["client"]], a["failPoint"])
+
+    def _runner_targetedFailPoint(self, args: Mapping[str, Any]) -> None:
+        # The session's pinned server; with one server that is the session's client's server.
+        a = _take(args, {"session", "failPoint"}, "targetedFailPoint")
+        session = self.values[a["session"]]
+        self._set_fail_point(session.client, a["failPoint"])
+
+    def _runner_createEntities(self, args: Mapping[str, Any]) -> None:
+        self.create(_take(args, {"entities"}, "createEntities")["entities"])
+        # Entities created during a test record from the start.
+        for recorder in self.recorders.values():
+            recorder.recording = True
 
     # Bucket operations.
 
@@ -194,6 +255,18 @@ class Entities:
     def _bucket_renameByName(self, bucket: gridfs.GridFSBucket, args: Mapping[str, Any]) -> None:
         a = _take(args, {"filename", "newFilename"}, "renameByName")
         bucket.rename_by_name(a["filename"], a["newFilename"])
+
+    def _bucket_drop(self, bucket: gridfs.GridFSBucket, args: Mapping[str, Any]) -> None:
+        # pymongo's GridFSBucket has no drop(): the GridFS spec's drop is the files collection's
+        # drop, then the chunks collection's, as one operation (one timeoutMS for both).
+        _take(args, set(), "bucket drop")
+        whole = contextlib.nullcontext()
+        client_timeout = bucket._files.database.client.options.timeout
+        if _csot.get_timeout() is None and client_timeout is not None:
+            whole = pymongo.timeout(client_timeout)
+        with whole:
+            bucket._files.drop()
+            bucket._chunks.drop()
 
     def _bucket_find(self, bucket: gridfs.GridFSBucket, args: Mapping[str, Any]) -> list[dict]:
         a = _take(args, {"filter", "sort", "skip", "limit"}, "bucket find")

@@ -94,17 +94,17 @@ public actor MemoryStorageEngine: StorageEngine {
     }
 
     public func insert(_ documents: [BSONDocument], into namespace: Namespace, ordered: Bool) async throws -> InsertResult {
-        try write(namespace, create: true) { WriteRules.insert(documents, ordered: ordered, into: &$0) }
+        try write(namespace, create: true) { try WriteRules.insert(documents, ordered: ordered, into: &$0) }
             ?? InsertResult(inserted: 0, writeErrors: [])
     }
 
     public func update(_ statements: [UpdateStatement], in namespace: Namespace, ordered: Bool) async throws -> UpdateResult {
-        try write(namespace, create: statements.contains(where: \.upsert)) { WriteRules.update(statements, ordered: ordered, in: &$0) }
+        try write(namespace, create: statements.contains(where: \.upsert)) { try WriteRules.update(statements, ordered: ordered, in: &$0) }
             ?? UpdateResult()
     }
 
     public func delete(_ statements: [DeleteStatement], in namespace: Namespace, ordered: Bool) async throws -> DeleteResult {
-        try write(namespace, create: false) { WriteRules.delete(statements, ordered: ordered, in: &$0) } ?? DeleteResult()
+        try write(namespace, create: false) { try WriteRules.delete(statements, ordered: ordered, in: &$0) } ?? DeleteResult()
     }
 
     public func findAndModify(_ op: FindAndModifyOperation, in namespace: Namespace) async throws -> FindAndModifyResult {

@@ -91,7 +91,8 @@ struct Connection {
         switch request {
         case .msg(let msg):
             let wire = WireFacts(requestBytes: requestBytes, replyFramingBytes: msg.moreToCome ? nil : Connection.opMsgFraming)
-            let reply = await run(context: &context, wire: wire) { () throws(CommandError) in try CommandRequest(message: msg) }
+            let (reply, close) = await run(context: &context, wire: wire) { () throws(CommandError) in try CommandRequest(message: msg) }
+            if close { return closeForFailPoint(context) }
             if msg.moreToCome { return true }
             buffer = allocator.buffer(capacity: reply.bytes.count + 64)
             OpMsg.writeReply(reply, requestID: nextReplyID(), responseTo: requestID, to: &buffer)
@@ -99,7 +100,8 @@ struct Connection {
             if query.isCommand {
                 let command = try query.command()
                 let wire = WireFacts(requestBytes: requestBytes, replyFramingBytes: Connection.opReplyFraming)
-                let reply = await run(context: &context, wire: wire) { () throws(CommandError) in try CommandRequest(query: command) }
+                let (reply, close) = await run(context: &context, wire: wire) { () throws(CommandError) in try CommandRequest(query: command) }
+                if close { return closeForFailPoint(context) }
                 buffer = allocator.buffer(capacity: reply.bytes.count + 64)
                 OpReply(commandReply: reply).write(requestID: nextReplyID(), responseTo: requestID, to: &buffer)
             } else {
@@ -139,18 +141,26 @@ struct Connection {
     static let opReplyFraming = 16 + 4 + 8 + 4 + 4
 
     /// Builds the request and dispatches it through the observation point, then applies the
-    /// session changes the command returned; a malformed request becomes an error reply.
+    /// session changes the command returned; a malformed request becomes an error reply. The
+    /// flag is true when the connection must close without replying (a fail point's
+    /// `closeConnection`).
     private func run(
         context: inout CommandContext, wire: WireFacts, _ makeRequest: () throws(CommandError) -> CommandRequest
-    ) async -> BSONDocument {
+    ) async -> (BSONDocument, Bool) {
         do {
             let request = try makeRequest()
             let outcome = await dispatcher.execute(request, context: context, wire: wire)
             context.apply(outcome.sessionChanges)
-            return outcome.reply
+            return (outcome.reply, outcome.closeConnection)
         } catch {
-            return CommandDispatcher.errorReply(error)
+            return (CommandDispatcher.errorReply(error), false)
         }
+    }
+
+    /// The `failCommand` fail point asked for the connection to close instead of replying.
+    private func closeForFailPoint(_ context: CommandContext) -> Bool {
+        context.logger.info("closing connection \(context.connection.id): failCommand fail point (closeConnection)")
+        return false
     }
 
     /// Reply request ids only need to be distinct per connection; drivers match on `responseTo`.

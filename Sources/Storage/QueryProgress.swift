@@ -43,7 +43,9 @@ public struct QueryProgress: Sendable {
         var seen = self.seen
         let dedupe = plan.mayDuplicate
         let filter = self.filter
+        var deadline = OperationDeadline.Checker()
         try records.scan(plan, from: &position) { id, doc in
+            try deadline.tick()
             if dedupe && seen.contains(id) { return .next }
             guard filter.matches(doc) else { return filter.matchingFailed ? .stopBefore : .next }
             if skip > 0 {
@@ -74,7 +76,9 @@ public struct QueryProgress: Sendable {
         var seen = self.seen
         let dedupe = plan.mayDuplicate
         let filter = self.filter
+        var deadline = OperationDeadline.Checker()
         try records.scan(plan, from: &position) { id, doc in
+            try deadline.tick()
             if dedupe && !seen.insert(id).inserted { return .next }
             guard filter.matches(doc) else { return filter.matchingFailed ? .stopBefore : .next }
             if skip > 0 {
@@ -96,7 +100,9 @@ public struct QueryProgress: Sendable {
     public mutating func first(_ records: some RecordScanner) throws -> (id: RecordID, doc: BSONDocument)? {
         var found: (RecordID, BSONDocument)?
         let filter = self.filter
+        var deadline = OperationDeadline.Checker()
         try records.scan(plan, from: &position) { id, doc in
+            try deadline.tick()
             guard filter.matches(doc) else { return filter.matchingFailed ? .stopBefore : .next }
             found = (id, doc)
             return .stopAfter
@@ -113,7 +119,9 @@ public struct QueryProgress: Sendable {
         var seen = Set<RecordID>()
         let dedupe = plan.mayDuplicate
         let filter = self.filter
+        var deadline = OperationDeadline.Checker()
         try records.scan(plan, from: &position) { id, doc in
+            try deadline.tick()
             if dedupe && !seen.insert(id).inserted { return .next }
             if filter.matches(doc) { out.append(id) }
             return filter.matchingFailed ? .stopBefore : .next
@@ -133,7 +141,9 @@ public struct QueryProgress: Sendable {
         let dedupe = plan.mayDuplicate
         let filter = self.filter
         var failure: (any Error)?
+        var deadline = OperationDeadline.Checker()
         try records.scan(plan, from: &position) { id, doc in
+            try deadline.tick()
             if dedupe && !seen.insert(id).inserted { return .next }
             guard filter.matches(doc) else { return filter.matchingFailed ? .stopBefore : .next }
             do {

@@ -5,12 +5,19 @@ import Query
 /// a backend's ``CollectionWriter``. Each function runs inside the backend's write transaction;
 /// per-document failures become `writeErrors` (ordered writes stop at the first), duplicate keys
 /// become 11000 with `keyPattern`/`keyValue`.
+///
+/// The operation's deadline (``OperationDeadline/current``, from `maxTimeMS`) is checked before
+/// every document and statement and while scanning; when it has passed, the function throws 50
+/// MaxTimeMSExpired instead of recording a write error, so the backend rolls the whole transaction
+/// back: an expired write leaves nothing behind (never the first half of a batch).
 public enum WriteRules {
     /// Inserts documents (each already carries `_id`).
-    public static func insert<W: CollectionWriter>(_ documents: [BSONDocument], ordered: Bool, into w: inout W) -> InsertResult {
+    public static func insert<W: CollectionWriter>(_ documents: [BSONDocument], ordered: Bool, into w: inout W) throws -> InsertResult {
         var inserted = 0
         var errors: [WriteError] = []
+        let deadline = OperationDeadline.current
         for (i, doc) in documents.enumerated() {
+            try deadline?.check()
             do {
                 _ = try w.insert(doc)
                 inserted += 1
@@ -23,15 +30,18 @@ public enum WriteRules {
     }
 
     /// Runs update statements, each atomically.
-    public static func update<W: CollectionWriter>(_ statements: [UpdateStatement], ordered: Bool, in w: inout W) -> UpdateResult {
+    public static func update<W: CollectionWriter>(_ statements: [UpdateStatement], ordered: Bool, in w: inout W) throws -> UpdateResult {
         var result = UpdateResult()
+        let deadline = OperationDeadline.current
         for (i, statement) in statements.enumerated() {
+            try deadline?.check()
             do {
                 let (matched, modified, upserted) = try w.atomically { w in try runUpdate(statement, &w) }
                 result.matched += matched
                 result.modified += modified
                 if let id = upserted { result.upserted.append((index: i, id: id)) }
             } catch {
+                try rethrowIfExpired(error)
                 result.writeErrors.append(writeError(error, doc: statement.filter.document, index: i, writer: w))
                 if ordered { break }
             }
@@ -71,9 +81,11 @@ public enum WriteRules {
     }
 
     /// Runs delete statements, each atomically.
-    public static func delete<W: CollectionWriter>(_ statements: [DeleteStatement], ordered: Bool, in w: inout W) -> DeleteResult {
+    public static func delete<W: CollectionWriter>(_ statements: [DeleteStatement], ordered: Bool, in w: inout W) throws -> DeleteResult {
         var result = DeleteResult()
+        let deadline = OperationDeadline.current
         for (i, st) in statements.enumerated() {
+            try deadline?.check()
             do {
                 result.deleted += try w.atomically { w in
                     var progress = QueryProgress(
@@ -89,6 +101,7 @@ public enum WriteRules {
                     return ids.count
                 }
             } catch {
+                try rethrowIfExpired(error)
                 result.writeErrors.append(writeError(error, doc: st.filter.document, index: i, writer: w))
                 if ordered { break }
             }
@@ -99,6 +112,7 @@ public enum WriteRules {
     /// Finds one document (the first in `sort` order) and removes, updates or replaces it, or
     /// upserts; a duplicate key throws 11000.
     public static func findAndModify<W: CollectionWriter>(_ op: FindAndModifyOperation, in w: inout W) throws -> FindAndModifyResult {
+        try OperationDeadline.checkCurrent()
         do {
             return try runFindAndModify(op, &w)
         } catch let failure as DocumentWriteFailure {
@@ -136,6 +150,12 @@ public enum WriteRules {
             try writing(newDoc) { try w.replace(row.id, old: row.doc, with: newDoc) }
         }
         return FindAndModifyResult(value: op.returnNew ? newDoc : row.doc, updatedExisting: true, upsertedId: nil, n: 1)
+    }
+
+    /// Lets a passed deadline escape the per-statement error handling (it fails the command and
+    /// rolls its transaction back; it is never one statement's write error).
+    static func rethrowIfExpired(_ error: any Error) throws {
+        if let e = error as? MongoError, e.code == ErrorCode.maxTimeMSExpired.rawValue { throw e }
     }
 
     /// A failed record write together with the document being written (so that a duplicate-key

@@ -55,11 +55,20 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var authOptions: AuthOptions
 
+    @OptionGroup var parameters: ParameterOptions
+
     func run() async throws {
         let logger = try setUpLogging()
         try checkOptions()
         http.check()
         let prometheus = PrometheusExport.bootstrap()  // before anything makes a metric
+        let testCommandsEnabled: Bool
+        do {
+            testCommandsEnabled = try parameters.testCommandsEnabled()
+        } catch {
+            Serve.fail("\(error)")
+        }
+        if testCommandsEnabled { logger.warning("test commands are enabled (configureFailPoint): not for production") }
         let compressors: [MessageCompressor]
         do {
             compressors = try MessageCompressor.parseList(networkMessageCompressors)
@@ -114,7 +123,8 @@ struct Serve: AsyncParsableCommand {
             parsedOptions: parsedOptions(dataPath, maxConns: effectiveMaxConns),
             storageEngineName: "sqlite", counters: counters,
             slowOperationThreshold: .milliseconds(max(0, slowMilliseconds)),
-            networkMessageCompressors: compressors.map(\.name), auth: serverAuth)
+            networkMessageCompressors: compressors.map(\.name), auth: serverAuth,
+            testCommandsEnabled: testCommandsEnabled)
         authOptions.logStartup(host: host, logger: logger)
         // Connection tasks run on these threads, so SQLite calls run inline there (see BlockingExecutor).
         let executor = BlockingExecutor(maximumThreadCount: 64)
@@ -189,7 +199,7 @@ struct Serve: AsyncParsableCommand {
 
     /// The options as `getCmdLineOpts.parsed` reports them, shaped like mongod's.
     private func parsedOptions(_ dataPath: String, maxConns: Int) -> BSONDocument {
-        [
+        var parsed: BSONDocument = [
             "net": .document([
                 "bindIp": .string(host), "port": .int32(Int32(clamping: port)),
                 "maxIncomingConnections": .int32(Int32(clamping: maxConns)),
@@ -204,6 +214,8 @@ struct Serve: AsyncParsableCommand {
             ]),
             "operationProfiling": .document(["slowOpThresholdMs": .int32(Int32(clamping: slowMilliseconds))]),
         ]
+        if let setParameter = parameters.parsedDocument() { parsed.append("setParameter", .document(setParameter)) }
+        return parsed
     }
 
     /// The limits line of the start-up banner.

@@ -13,8 +13,8 @@ public enum GetParameterCommand: CommandHandler {
         [
             ("authenticationMechanisms", .array([])),
             ("cursorTimeoutMillis", .int64(600_000)),
-            // configureFailPoint and the other test commands are not offered yet.
-            ("enableTestCommands", .bool(false)),
+            // --setParameter enableTestCommands=1 (configureFailPoint); pymongo's test harness reads it.
+            ("enableTestCommands", .bool(context.environment.testCommandsEnabled)),
             ("featureCompatibilityVersion", .document(["version": "7.0"])),
             ("logLevel", .int32(context.logger.logLevel <= .debug ? 1 : 0)),
             ("maxBSONDepth", .int32(Int32(BSONDocument.maxDepth))),

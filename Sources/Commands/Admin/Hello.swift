@@ -7,7 +7,8 @@ import Foundation
 /// Deliberately absent: `topologyVersion` (clients would start streaming hellos and spin),
 /// `setName`/`hosts` (no replica set), `msg: "isdbgrid"` (no mongos), `$clusterTime`.
 /// `compression` is present when the client listed compressors this server offers (see
-/// ``negotiateCompression(_:offered:)``); the agreed list is kept in the session.
+/// ``negotiateCompression(_:offered:)``); the agreed list is kept in the session. A `hello` with
+/// `loadBalanced: true` (a driver behind a TCP load balancer) is answered with `serviceId`.
 ///
 /// The first `hello` of a connection completes its handshake: the `client` metadata (checked as
 /// mongod checks it) is returned as a ``SessionChange`` for the connection to keep; a later
@@ -17,13 +18,14 @@ public enum HelloCommand: CommandHandler {
     public static let help = "Reports the server's role and limits (driver handshake)."
     /// Drivers add fields freely (`client`, `compression`, `saslSupportedMechs`…): all are accepted.
     public static let parameters = ParameterSpec(
-        optional: ["helloOk", "client"],
-        ignored: ["compression", "saslSupportedMechs", "speculativeAuthenticate", "loadBalanced",
+        optional: ["helloOk", "client", "loadBalanced"],
+        ignored: ["compression", "saslSupportedMechs", "speculativeAuthenticate",
                   "topologyVersion", "maxAwaitTimeMS", "backpressure"])
 
     public static func outcome(_ request: CommandRequest, context: CommandContext) async throws -> CommandOutcome {
         let compressors = negotiateCompression(request.body["compression"], offered: context.environment.networkMessageCompressors)
-        let change = try context.session.hello(client: request.body["client"], compressors: compressors)
+        let change = try context.session.hello(
+            client: request.body["client"], compressors: compressors, loadBalanced: isLoadBalanced(request))
         var reply = try await run(request, context: context)
         let auth = try await authenticationFields(request, context: context)
         for (key, value) in auth.fields { reply.append(key, value) }
@@ -53,6 +55,17 @@ public enum HelloCommand: CommandHandler {
         if !compressors.isEmpty {
             reply.append("compression", .array(compressors.map { .string($0) }))
         }
+        if isLoadBalanced(request) {
+            // The load-balancer spec: a driver in load-balanced mode fails the handshake unless
+            // the reply has a serviceId (one per process, so clients of a balancer can tell the
+            // daemons behind it apart).
+            reply.append("serviceId", .objectId(context.environment.serviceId))
+        }
         return reply
+    }
+
+    /// True when the client says it connects through a load balancer (`loadBalanced: true`).
+    static func isLoadBalanced(_ request: CommandRequest) -> Bool {
+        request.body["loadBalanced"]?.isTruthy == true
     }
 }

@@ -8,7 +8,9 @@ public enum ListCommandsCommand: CommandHandler {
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
         var commands = BSONDocument()
-        let entries = CommandTable.all.flatMap { h in h.names.map { ($0, h) } }.sorted { $0.0 < $1.0 }
+        let testCommands = context.environment.testCommandsEnabled
+        let entries = CommandTable.all.filter { testCommands || !$0.testOnly }
+            .flatMap { h in h.names.map { ($0, h) } }.sorted { $0.0 < $1.0 }
         for (name, h) in entries {
             commands.append(name, .document([
                 "help": .string(h.help),

@@ -41,7 +41,10 @@ public struct CommandDispatcher: Sendable {
         var outcome: CommandOutcome
         var code: Int32 = 0
         do {
-            outcome = try await run(request, context: context)
+            outcome = try await run(request, context: context, started: started)
+        } catch let close as FailPointConnectionClose {
+            code = close.error.code
+            outcome = CommandOutcome(reply: CommandDispatcher.errorReply(close.error), closeConnection: true)
         } catch {
             code = CommandDispatcher.describe(error).0
             if CommandDispatcher.isInternal(error) {
@@ -74,8 +77,8 @@ public struct CommandDispatcher: Sendable {
         return outcome
     }
 
-    private func run(_ request: CommandRequest, context: CommandContext) async throws -> CommandOutcome {
-        guard let handler = handlers[request.name] else {
+    private func run(_ request: CommandRequest, context: CommandContext, started: ContinuousClock.Instant) async throws -> CommandOutcome {
+        guard let handler = handlers[request.name], !handler.testOnly || context.environment.testCommandsEnabled else {
             throw CommandError(.commandNotFound, "no such command: '\(request.name)'")
         }
         let auth = context.environment.auth
@@ -85,15 +88,62 @@ public struct CommandDispatcher: Sendable {
             throw CommandError(.unauthorized, "\(request.name) may only be run against the admin database.")
         }
         try handler.parameters.check(request)
-        var outcome = try await handler.outcome(request, context: context)
-        outcome.reply.append("ok", .double(1))
-        return outcome
+        // maxTimeMS (0: no limit) counts from the command's arrival; storage checks it while
+        // scanning and writing (OperationDeadline).
+        let deadline = try ClientNumbers.maxTimeMS(request.body["maxTimeMS"])
+            .flatMap { $0 > 0 ? OperationDeadline(milliseconds: Int64($0), from: started) : nil }
+        return try await OperationDeadline.$current.withValue(deadline) {
+            let writeConcernError = try await applyFailPoint(handler, request, context: context, deadline: deadline)
+            try deadline?.check()
+            var outcome = try await handler.outcome(request, context: context)
+            if let writeConcernError { outcome.reply.append("writeConcernError", .document(writeConcernError)) }
+            outcome.reply.append("ok", .double(1))
+            return outcome
+        }
+    }
+
+    /// The `failCommand` fail point, evaluated as mongod does before a command runs: block
+    /// (`blockTimeMS`, cut short by the command's deadline, which then fails it with 50), close
+    /// the connection, or fail with `errorCode` and `errorLabels`. Returns a `writeConcernError`
+    /// to add to the command's reply when the fail point asks for one.
+    private func applyFailPoint(
+        _ handler: any CommandHandler.Type, _ request: CommandRequest, context: CommandContext, deadline: OperationDeadline?
+    ) async throws -> BSONDocument? {
+        let failPoints = context.environment.failPoints
+        guard failPoints.isActive else { return nil }
+        var namespace = request.database
+        if case .string(let collection)? = request.argument, !collection.isEmpty { namespace += "." + collection }
+        let target = FailPointTarget(
+            names: handler.names, namespace: namespace, appName: context.session.applicationName,
+            connectionId: context.connection.id)
+        guard let action = failPoints.evaluate(target) else { return nil }
+        if let invalid = action.invalidBlock { throw invalid }
+        if let block = action.block {
+            context.logger.info("Blocking command via 'failCommand' failpoint", metadata: [
+                "cmd": "\(request.name)", "blockTimeMS": "\(block.milliseconds)",
+            ])
+            let wait = deadline.map { min($0.remaining, block) } ?? block
+            try? await Task.sleep(for: wait)
+            try deadline?.check()
+        }
+        if action.data.closeConnection {
+            context.logger.info("Failing command via 'failCommand' failpoint: closing connection", metadata: ["cmd": "\(request.name)"])
+            throw FailPointConnectionClose(error: CommandError.location(50985, FailCommandAction.message))
+        }
+        if let error = action.error {
+            throw FailPointFailure(error: error, errorLabels: action.data.errorLabels)
+        }
+        return action.data.writeConcernError
     }
 
     /// Turns any error into `{ok: 0, errmsg, code, codeName}`.
     public static func errorReply(_ error: any Error) -> BSONDocument {
         let (code, codeName, message) = describe(error)
-        return ["ok": .double(0), "errmsg": .string(message), "code": .int32(code), "codeName": .string(codeName)]
+        var reply: BSONDocument = ["ok": .double(0), "errmsg": .string(message), "code": .int32(code), "codeName": .string(codeName)]
+        if let failure = error as? FailPointFailure, let labels = failure.errorLabels {
+            reply.append("errorLabels", .array(labels))
+        }
+        return reply
     }
 
     /// The code, code name and message of an error from any layer.
@@ -125,4 +175,18 @@ public protocol MongoCodedError: Error {
     var mongoCodeName: String { get }
     /// The message.
     var mongoMessage: String { get }
+}
+
+/// A command failed by the `failCommand` fail point's `errorCode`, with its `errorLabels`.
+struct FailPointFailure: MongoCodedError {
+    let error: CommandError
+    let errorLabels: [BSONValue]?
+    var mongoCode: Int32 { error.code }
+    var mongoCodeName: String { error.codeName }
+    var mongoMessage: String { error.message }
+}
+
+/// The `failCommand` fail point's `closeConnection`: the connection closes without a reply.
+struct FailPointConnectionClose: Error {
+    let error: CommandError
 }

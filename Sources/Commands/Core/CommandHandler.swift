@@ -13,6 +13,9 @@ public protocol CommandHandler: Sendable {
     static var parameters: ParameterSpec { get }
     /// True when the command must be sent to the `admin` database.
     static var adminOnly: Bool { get }
+    /// True for test commands (`configureFailPoint`): they exist only with
+    /// `--setParameter enableTestCommands=1`, else they are 59 CommandNotFound as in mongod.
+    static var testOnly: Bool { get }
     /// Runs the command.
     static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument
     /// Runs the command and says what it changes in the connection's session. Only commands that
@@ -24,6 +27,9 @@ public protocol CommandHandler: Sendable {
 extension CommandHandler {
     /// Most commands run on any database.
     public static var adminOnly: Bool { false }
+
+    /// Most commands are not test commands.
+    public static var testOnly: Bool { false }
 
     /// The reply of ``run(_:context:)``; the session is unchanged.
     public static func outcome(_ request: CommandRequest, context: CommandContext) async throws -> CommandOutcome {
@@ -37,11 +43,15 @@ public struct CommandOutcome: Sendable {
     public var reply: BSONDocument
     /// Changes to the connection's session, applied in order once the command has finished.
     public var sessionChanges: [SessionChange]
+    /// True when the connection must close without sending the reply (the `failCommand` fail
+    /// point's `closeConnection`).
+    public var closeConnection: Bool
 
     /// Creates an outcome.
-    public init(reply: BSONDocument, sessionChanges: [SessionChange] = []) {
+    public init(reply: BSONDocument, sessionChanges: [SessionChange] = [], closeConnection: Bool = false) {
         self.reply = reply
         self.sessionChanges = sessionChanges
+        self.closeConnection = closeConnection
     }
 }
 

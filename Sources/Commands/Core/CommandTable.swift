@@ -7,6 +7,7 @@ public enum CommandTable {
         BuildInfoCommand.self,
         CollStatsCommand.self,
         CompactCommand.self,
+        ConfigureFailPointCommand.self,
         ConnectionStatusCommand.self,
         CountCommand.self,
         CreateCommand.self,

@@ -28,7 +28,7 @@ public struct ConnectionSession: Sendable, Equatable {
     public private(set) var authentication: AuthenticationState = .unauthenticated
     /// Compressors agreed on in the handshake, in the client's order (none until OP_COMPRESSED lands).
     public private(set) var compressors: [String] = []
-    /// Whether the client connected in load-balanced mode (never, until that mode lands).
+    /// Whether the client connected in load-balanced mode (its first `hello` said `loadBalanced: true`).
     public private(set) var loadBalanced = false
     /// `hello`s answered on this connection (monitoring connections send one every few seconds).
     public private(set) var handshakes = 0
@@ -44,8 +44,9 @@ public struct ConnectionSession: Sendable, Equatable {
     /// Decides what a `hello` changes. `client` may only come with the first `hello` of a
     /// connection (mongod: 186 ClientMetadataCannotBeMutated) and must pass mongod's checks.
     /// `compressors` are the ones this `hello` agreed on (kept from the first handshake only, like
-    /// the metadata). Load-balanced mode is recorded as not negotiated until it is supported.
-    public func hello(client: BSONValue?, compressors: [String] = []) throws(CommandError) -> SessionChange {
+    /// the metadata). `loadBalanced` is the first `hello`'s `loadBalanced: true` (the connection
+    /// came through a load balancer; the reply carried a `serviceId`).
+    public func hello(client: BSONValue?, compressors: [String] = [], loadBalanced: Bool = false) throws(CommandError) -> SessionChange {
         var metadata: ClientMetadata?
         if let client {
             guard phase == .awaitingHandshake else {
@@ -55,7 +56,7 @@ public struct ConnectionSession: Sendable, Equatable {
             }
             metadata = try ClientMetadata(client)
         }
-        return .handshake(Handshake(clientMetadata: metadata, compressors: compressors, loadBalanced: false))
+        return .handshake(Handshake(clientMetadata: metadata, compressors: compressors, loadBalanced: loadBalanced))
     }
 
     /// Applies a change a command returned. Deterministic and total: a change that does not fit

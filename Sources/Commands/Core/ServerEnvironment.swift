@@ -50,15 +50,23 @@ public final class ServerEnvironment: Sendable {
     public let slowOperationThreshold: Duration
     /// Authentication and authorization (`--auth`, users, the failed-login throttle).
     public let auth: ServerAuth
+    /// Whether test commands (`configureFailPoint`) exist: `--setParameter enableTestCommands=1`.
+    public let testCommandsEnabled: Bool
+    /// The fail points (`failCommand`), evaluated by the dispatcher for every command.
+    public let failPoints = FailPointRegistry()
+    /// This process's `serviceId` in load-balanced mode: one ObjectId for the life of the process,
+    /// so a balancer's clients can tell the daemons behind it apart.
+    public let serviceId = ObjectId()
 
     /// Creates the environment.
     public init(
         gridliteVersion: String, argv: [String], parsedOptions: BSONDocument,
         storageEngineName: String, counters: ServerCounters = ServerCounters(), startDate: Date = Date(),
         slowOperationThreshold: Duration = .milliseconds(100), networkMessageCompressors: [String] = [],
-        auth: ServerAuth = ServerAuth(enabled: false)
+        auth: ServerAuth = ServerAuth(enabled: false), testCommandsEnabled: Bool = false
     ) {
         self.auth = auth
+        self.testCommandsEnabled = testCommandsEnabled
         self.networkMessageCompressors = networkMessageCompressors
         self.slowOperationThreshold = slowOperationThreshold
         self.gridliteVersion = gridliteVersion

@@ -17,7 +17,7 @@ extension SQLiteStorageEngine {
         let (blobs, logger) = (self.blobs, self.logger)
         return try await mutate { c, entries in
             var writer = RowWriter(c: c, blobs: blobs, entry: try Self.ensure(c, &entries, namespace), logger: logger)
-            let result = WriteRules.insert(documents, ordered: ordered, into: &writer)
+            let result = try WriteRules.insert(documents, ordered: ordered, into: &writer)
             entries[namespace] = writer.entry
             return result
         }
@@ -28,7 +28,7 @@ extension SQLiteStorageEngine {
         return try await mutate { c, entries in
             guard entries[namespace] != nil || statements.contains(where: \.upsert) else { return UpdateResult() }
             var writer = RowWriter(c: c, blobs: blobs, entry: try Self.ensure(c, &entries, namespace), logger: logger)
-            let result = WriteRules.update(statements, ordered: ordered, in: &writer)
+            let result = try WriteRules.update(statements, ordered: ordered, in: &writer)
             entries[namespace] = writer.entry
             return result
         }
@@ -40,7 +40,7 @@ extension SQLiteStorageEngine {
         return try await mutate { c, entries in
             guard let entry = entries[namespace] else { return DeleteResult() }
             var writer = RowWriter(c: c, blobs: blobs, entry: entry, logger: logger)
-            let result = WriteRules.delete(statements, ordered: ordered, in: &writer)
+            let result = try WriteRules.delete(statements, ordered: ordered, in: &writer)
             entries[namespace] = writer.entry
             return result
         }

@@ -108,15 +108,20 @@ public final class SQLiteStorageEngine: StorageEngine {
         _ body: @escaping @Sendable (SQLiteConnection, inout [Namespace: CollectionEntry]) throws -> T
     ) async throws -> T {
         let catalog = self.catalog
+        // The operation's deadline (maxTimeMS): checked once the writer lock is held, and bound
+        // again on whichever thread runs the body (the write rules check it per document).
+        let deadline = OperationDeadline.current
+        try deadline?.check()
         do {
             let blobs = self.blobs
             return try await db.write { c in
+                try deadline?.check()
                 var entries = catalog.snapshot()
                 blobs.beginTransaction()
                 let result: T
                 do {
                     result = try c.transaction(.immediate) {
-                        let result = try body(c, &entries)
+                        let result = try OperationDeadline.bind(deadline) { try body(c, &entries) }
                         try blobs.prepareCommit(c)
                         return result
                     }
@@ -137,12 +142,14 @@ public final class SQLiteStorageEngine: StorageEngine {
     /// until it ends.
     func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let blobs = self.blobs
+        let deadline = OperationDeadline.current
+        try deadline?.check()
         let token = blobs.beginRead()
         // Ending a read may close the last descriptor of a deleted segment, which frees its page
         // cache in the kernel (milliseconds for a large one): that counts as blocking.
         defer { BlockingExecutor.blocking { blobs.endRead(token) } }
         do {
-            return try await db.read(body)
+            return try await db.read { c in try OperationDeadline.bind(deadline) { try body(c) } }
         } catch let e as SQLiteError {
             throw internalError(e)
         }
