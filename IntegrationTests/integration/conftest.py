@@ -9,6 +9,7 @@ also when a test fails or the session is interrupted.
 Fixtures:
 - ``daemon``: one daemon shared by the whole session (most tests).
 - ``daemon_factory``: ``daemon_factory(*extra_args)`` starts a daemon owned by one test.
+- ``test_commands_daemon``: a second shared daemon with ``--setParameter enableTestCommands=1``.
 - ``client``: a pymongo client connected to the session daemon.
 - ``c_program``: ``c_program("handshake")`` returns the path of a compiled C test program.
 """
@@ -219,6 +220,18 @@ def gridlite_binary() -> Path:
 def daemon(gridlite_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     """The session's shared daemon."""
     d = Daemon(gridlite_binary, tmp_path_factory.mktemp("gridlite-session"))
+    try:
+        d.start()
+        yield d
+    finally:
+        d.stop()
+
+
+@pytest.fixture(scope="session")
+def test_commands_daemon(gridlite_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    """A second shared daemon, started with `--setParameter enableTestCommands=1` (fail points)."""
+    d = Daemon(gridlite_binary, tmp_path_factory.mktemp("gridlite-testcommands"),
+               ("--setParameter", "enableTestCommands=1"))
     try:
         d.start()
         yield d

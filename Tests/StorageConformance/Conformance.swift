@@ -27,7 +27,7 @@ public struct ConformanceCheck: Sendable, CustomStringConvertible {
 /// so one engine can serve all of them.
 public enum StorageConformance {
     /// Every check.
-    public static let checks: [ConformanceCheck] = basicChecks + indexChecks + gridFSChecks + errorChecks
+    public static let checks: [ConformanceCheck] = basicChecks + indexChecks + gridFSChecks + errorChecks + deadlineChecks
 }
 
 /// Fails the check unless `condition` holds.
