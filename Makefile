@@ -12,8 +12,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
 
-# System packages (Debian/Ubuntu names) the package and the C tests link against.
-APT_PACKAGES := libbson-dev libmongoc-dev libpcre2-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev libssl-dev pkg-config curl nginx-light chromium chromium-driver
+# System packages (Debian/Ubuntu names) the package and the C tests link against, and the tools the
+# integration tests run (haproxy: test_load_balanced.py runs it in front of the daemon).
+APT_PACKAGES := libbson-dev libmongoc-dev libpcre2-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev libssl-dev pkg-config curl nginx-light chromium chromium-driver haproxy
 # The same, as pkg-config modules (used where dpkg is not available).
 PKG_MODULES  := libbson-1.0 libmongoc-1.0 libpcre2-8 sqlite3 libcrypto
 
