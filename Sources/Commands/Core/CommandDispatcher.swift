@@ -131,7 +131,8 @@ public struct CommandDispatcher: Sendable {
             throw FailPointConnectionClose(error: CommandError.location(50985, FailCommandAction.message))
         }
         if let error = action.error {
-            throw FailPointFailure(error: error, errorLabels: action.data.errorLabels)
+            throw FailPointFailure(
+                error: error, errorLabels: action.data.errorLabels ?? FailCommandAction.defaultLabels(error.code, request))
         }
         return action.data.writeConcernError
     }

@@ -127,6 +127,22 @@ public struct FailCommandAction: Sendable {
         data.errorCode.map { CommandError(code: $0, codeName: FailCommandAction.codeName($0), message: FailCommandAction.message) }
     }
 
+    /// The labels mongod (4.4+, as a replica-set member or mongos) adds when the fail point gives
+    /// none: `RetryableWriteError` on a retryable write (a write command carrying `txnNumber`, which
+    /// drivers send only where retryable writes exist: here, in load-balanced mode) failed with a
+    /// code the retryable-writes spec lists. Nil otherwise (no `errorLabels` field).
+    public static func defaultLabels(_ code: Int32, _ request: CommandRequest) -> [BSONValue]? {
+        guard retryableWriteCommands.contains(request.name), request.body["txnNumber"] != nil,
+              retryableWriteCodes.contains(code) else { return nil }
+        return [.string("RetryableWriteError")]
+    }
+
+    /// Write commands drivers retry.
+    static let retryableWriteCommands: Set<String> = ["insert", "update", "delete", "findAndModify", "findandmodify"]
+
+    /// The retryable-writes spec's retryable error codes.
+    static let retryableWriteCodes: Set<Int32> = [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]
+
     /// The message of every failure the fail point causes.
     public static let message = "Failing command via 'failCommand' failpoint"
 
