@@ -99,8 +99,11 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // CRC-32C for stored-document checksums (SSE4.2 crc32 instruction, table fallback);
+        // only SQLiteStorage imports it.
+        .target(name: "CChecksum"),
         .target(name: "SQLiteStorage", dependencies: [
-            "BSON", "Query", "Storage", "Executors", "CSQLite",
+            "BSON", "Query", "Storage", "Executors", "CSQLite", "CChecksum",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -180,7 +183,7 @@ let package = Package(
         .testTarget(name: "QueryTests", dependencies: ["Query", "BSON", "TestSupport"]),
         .testTarget(name: "ExecutorsTests", dependencies: ["Executors"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Query", "BSON"]),
-        .testTarget(name: "SQLiteStorageTests", dependencies: ["SQLiteStorage", "Storage", "Executors", "Query", "BSON"]),
+        .testTarget(name: "SQLiteStorageTests", dependencies: ["SQLiteStorage", "Storage", "Executors", "Query", "BSON", "CChecksum"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzSupport", "BSON"]),
         // The checks every storage engine must pass, written once against `StorageEngine`
         // (a library, so a later engine's test target runs the same checks).

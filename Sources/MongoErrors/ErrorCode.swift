@@ -35,6 +35,7 @@ public enum ErrorCode: Int32, Sendable, CaseIterable {
     case duplicateKey = 11000
     case location40414 = 40414
     case queryExceededMemoryLimit = 292
+    case dataCorruptionDetected = 301
 
     /// The code name MongoDB reports in `codeName`.
     public var name: String {
@@ -70,6 +71,7 @@ public enum ErrorCode: Int32, Sendable, CaseIterable {
         case .duplicateKey: return "DuplicateKey"
         case .location40414: return "Location40414"
         case .queryExceededMemoryLimit: return "QueryExceededMemoryLimitNoDiskUseAllowed"
+        case .dataCorruptionDetected: return "DataCorruptionDetected"
         }
     }
 }

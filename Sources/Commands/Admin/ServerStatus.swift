@@ -1,5 +1,6 @@
 import BSON
 import Foundation
+import Storage
 
 /// `serverStatus`: live figures about the process — uptime, connections, network, operation
 /// counters, document counts, memory, storage engine — in mongod's shapes, so monitoring tools
@@ -59,6 +60,11 @@ public enum ServerStatusCommand: CommandHandler {
                 "name": .string(env.storageEngineName),
                 "supportsCommittedReads": .bool(true),
                 "persistent": .bool(true),
+            ]),
+            // Stored documents whose checksum did not match (or whose payload could not be read)
+            // since start: each was refused with DataCorruptionDetected (301). Run `gridlite fsck`.
+            "integrity": .document([
+                "corruptionsDetected": .int64(Int64(DataIntegrity.corruptionsDetected)),
             ]),
         ]
         if let mem = ProcessMemory.read() {

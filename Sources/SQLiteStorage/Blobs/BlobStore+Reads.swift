@@ -67,3 +67,40 @@ extension BlobStore {
         s.retired = kept
     }
 }
+
+extension BlobStore {
+    /// A segment `gl_segments` lists has no file (it was retired after the snapshot began, or is lost).
+    struct MissingSegment: Error {
+        /// The segment id.
+        let id: Int64
+    }
+
+    /// A read-only view of the segments `gl_segments` lists on `c` (inside the caller's read
+    /// transaction), for tools that run beside the daemon or offline: files are opened read-only,
+    /// nothing is created or deleted. With `tolerateMissing`, a listed file that does not exist is
+    /// skipped (its rows then read as unreadable); otherwise it throws ``MissingSegment`` so the
+    /// caller can take a new snapshot. Returns the store and each open segment's size.
+    static func readOnlyView(
+        directory: String, _ c: SQLiteConnection, tolerateMissing: Bool
+    ) throws -> (BlobStore, [Int64: (sealed: Int64?, size: Int64)]) {
+        let store = try BlobStore(directory: directory)
+        var files: [Int64: SegmentFile] = [:]
+        var sizes: [Int64: (sealed: Int64?, size: Int64)] = [:]
+        let rows = try c.query("SELECT id, sealed_size FROM gl_segments")
+        for row in rows {
+            guard case .integer(let id)? = row.first else { continue }
+            var sealed: Int64?
+            if row.count > 1, case .integer(let size) = row[1] { sealed = size }
+            do {
+                let file = try SegmentFile.open(id: id, path: store.path(id), create: false, readOnly: true)
+                files[id] = file
+                sizes[id] = (sealed, try file.size())
+            } catch {
+                if !tolerateMissing { throw MissingSegment(id: id) }
+                sizes[id] = (sealed, -1)
+            }
+        }
+        store.state.withLock { $0.files = files }
+        return (store, sizes)
+    }
+}

@@ -23,8 +23,8 @@ final class SegmentFile: Sendable {
     deinit { close(fd) }
 
     /// Opens (creating when `create`) the segment file at `path`.
-    static func open(id: Int64, path: String, create: Bool) throws -> SegmentFile {
-        let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
+    static func open(id: Int64, path: String, create: Bool, readOnly: Bool = false) throws -> SegmentFile {
+        let flags = (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (create && !readOnly ? O_CREAT : 0)
         let fd = Glibc.open(path, flags, 0o644)
         guard fd >= 0 else { throw BlobStoreError("cannot open segment \(path): \(errnoText())") }
         return SegmentFile(id: id, path: path, fd: fd)

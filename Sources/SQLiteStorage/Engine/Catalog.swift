@@ -31,8 +31,9 @@ final class Catalog: Sendable {
 
 /// The catalog DDL and the SQL that loads and changes it. Runs on the writer only.
 enum CatalogSQL {
-    /// Schema version stored in `gl_meta`.
-    static let schemaVersion = 2
+    /// Schema version stored in `gl_meta`. 2 added payload references (`seg`, `off`, `len`),
+    /// 3 the per-row checksum (`crc`).
+    static let schemaVersion = 3
 
     static let bootstrap = """
         CREATE TABLE IF NOT EXISTS gl_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,20 +44,44 @@ enum CatalogSQL {
             id INTEGER PRIMARY KEY, collection_id INTEGER NOT NULL, name TEXT NOT NULL, spec BLOB NOT NULL,
             backing TEXT NOT NULL, hidden INTEGER NOT NULL, multikey INTEGER NOT NULL DEFAULT 0,
             UNIQUE(collection_id, name));
-        INSERT OR IGNORE INTO gl_meta(key, value) VALUES ('schema_version', '2');
+        INSERT OR IGNORE INTO gl_meta(key, value) VALUES ('schema_version', '3');
         """
 
-    /// Brings an older file up to ``schemaVersion``. Version 1 had no payload-reference columns.
-    static func migrate(_ c: SQLiteConnection) throws {
-        guard case .text(let version)? = try c.query("SELECT value FROM gl_meta WHERE key = 'schema_version'").first?.first,
-              version == "1" else { return }
+    /// The schema version the file records (nil when it records none).
+    static func storedVersion(_ c: SQLiteConnection) throws -> Int? {
+        guard case .text(let version)? = try c.query("SELECT value FROM gl_meta WHERE key = 'schema_version'").first?.first else {
+            return nil
+        }
+        return Int(version)
+    }
+
+    /// Brings an older file's tables up to ``schemaVersion``: version 1 had no payload-reference
+    /// columns, version 2 no `crc` column. The checksums of existing rows are filled in afterwards
+    /// by ``ChecksumBackfill`` (which needs the segment files), and the version is raised only once
+    /// that has finished, so an interrupted upgrade resumes at the next open. Returns the version
+    /// the file had.
+    @discardableResult
+    static func migrate(_ c: SQLiteConnection) throws -> Int {
+        let version = try storedVersion(c) ?? schemaVersion
+        guard version < schemaVersion else { return version }
         try c.transaction(.immediate) {
             for row in try c.query("SELECT id FROM gl_collections") {
                 guard case .integer(let id)? = row.first else { continue }
-                try c.exec("ALTER TABLE c\(id) ADD COLUMN seg INTEGER; ALTER TABLE c\(id) ADD COLUMN off INTEGER; ALTER TABLE c\(id) ADD COLUMN len INTEGER")
+                let columns = Set(try c.query("SELECT name FROM pragma_table_info('c\(id)')").compactMap { row -> String? in
+                    if case .text(let name)? = row.first { return name }
+                    return nil
+                })
+                for column in ["seg", "off", "len", "crc"] where !columns.contains(column) {
+                    try c.exec("ALTER TABLE c\(id) ADD COLUMN \(column) INTEGER")
+                }
             }
-            _ = try c.execute("UPDATE gl_meta SET value = '\(schemaVersion)' WHERE key = 'schema_version'")
         }
+        return version
+    }
+
+    /// Records that the file is at ``schemaVersion``.
+    static func markCurrent(_ c: SQLiteConnection) throws {
+        _ = try c.execute("UPDATE gl_meta SET value = '\(schemaVersion)' WHERE key = 'schema_version'")
     }
 
     /// Reads the whole catalog.
@@ -102,7 +127,7 @@ enum CatalogSQL {
         let t = "c\(id)"
         try c.exec("""
             CREATE TABLE \(t)(rid INTEGER PRIMARY KEY, id_key BLOB NOT NULL, k BLOB, head BLOB NOT NULL, tail BLOB, data BLOB,
-                seg INTEGER, off INTEGER, len INTEGER);
+                seg INTEGER, off INTEGER, len INTEGER, crc INTEGER);
             CREATE UNIQUE INDEX \(t)_id ON \(t)(id_key);
             """)
         var entry = CollectionEntry(id: id, namespace: ns, kind: kind, options: options, uuid: uuid, indexes: [])

@@ -58,9 +58,9 @@ struct QueryState: Sendable {
 }
 
 /// Reads one row's document by row id.
-func loadRow(_ c: SQLiteConnection, entry: CollectionEntry, blobs: BlobStore, rid: Int64) throws -> BSONDocument? {
+func loadRow(_ c: SQLiteConnection, entry: CollectionEntry, blobs: BlobStore, rid: Int64, verify: Bool = true) throws -> BSONDocument? {
     try c.withStatement("SELECT \(StoredDocument.columns) FROM \(entry.table) WHERE rid = ?") { s in
         try s.bind(rid, at: 1)
-        return try s.step() ? StoredDocument.read(s, at: 0, blobs: blobs) : nil
+        return try s.step() ? StoredDocument.read(s, at: 0, blobs: blobs, verify: verify) : nil
     }
 }

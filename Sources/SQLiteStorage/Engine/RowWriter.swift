@@ -15,6 +15,9 @@ struct RowWriter: CollectionWriter {
     var entry: CollectionEntry
     /// Where SQLite's own error text goes (never to the client).
     let logger: Logger
+    /// Whether documents read by scans are checked against their checksums. Deletes turn it off,
+    /// so a damaged file can still be deleted (its bytes are never returned by a delete).
+    var verifyChecksums = true
 
     var namespace: Namespace { entry.namespace }
 
@@ -25,11 +28,11 @@ struct RowWriter: CollectionWriter {
     }
 
     func scan(_ plan: AccessPlan, from position: inout ScanPosition, visit: (RecordID, BSONDocument) throws -> ScanStep) throws {
-        try Self.mapErrors(entry, logger) { try Scanner.scan(c, entry: entry, blobs: blobs, plan: plan, position: &position, visit: visit) }
+        try Self.mapErrors(entry, logger) { try Scanner.scan(c, entry: entry, blobs: blobs, plan: plan, position: &position, verify: verifyChecksums, visit: visit) }
     }
 
     func load(_ id: RecordID) throws -> BSONDocument? {
-        try Self.mapErrors(entry, logger) { try loadRow(c, entry: entry, blobs: blobs, rid: id) }
+        try Self.mapErrors(entry, logger) { try loadRow(c, entry: entry, blobs: blobs, rid: id, verify: verifyChecksums) }
     }
 
     mutating func insert(_ document: BSONDocument) throws -> RecordID {
@@ -52,7 +55,7 @@ struct RowWriter: CollectionWriter {
     mutating func delete(_ id: RecordID, old: BSONDocument?) throws {
         try Self.mapErrors(entry, logger) {
             var old = old
-            if old == nil && !entry.tableIndexes.isEmpty { old = try loadRow(c, entry: entry, blobs: blobs, rid: id) }
+            if old == nil && !entry.tableIndexes.isEmpty { old = try loadRow(c, entry: entry, blobs: blobs, rid: id, verify: false) }
             try deleteRow(rid: id, old: old)
         }
     }
@@ -82,7 +85,7 @@ struct RowWriter: CollectionWriter {
         let ref = try appendPayload(stored)
         do {
             let rid = try c.withStatement(
-                "INSERT INTO \(entry.table)(id_key, k, head, tail, data, seg, off, len) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO \(entry.table)(id_key, k, head, tail, data, seg, off, len, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ) { s in
                 try bindKeys(s, stored)
                 try stored.withParts(s, at: 3, ref: ref) { try s.run() }
@@ -107,10 +110,10 @@ struct RowWriter: CollectionWriter {
         let ref = try appendPayload(stored)
         do {
             try c.withStatement(
-                "UPDATE \(entry.table) SET id_key = ?, k = ?, head = ?, tail = ?, data = ?, seg = ?, off = ?, len = ? WHERE rid = ?"
+                "UPDATE \(entry.table) SET id_key = ?, k = ?, head = ?, tail = ?, data = ?, seg = ?, off = ?, len = ?, crc = ? WHERE rid = ?"
             ) { s in
                 try bindKeys(s, stored)
-                try s.bind(rid, at: 9)
+                try s.bind(rid, at: 10)
                 try stored.withParts(s, at: 3, ref: ref) { try s.run() }
             }
             try removeIndexKeys(old, rid: rid)

@@ -40,6 +40,7 @@ extension SQLiteStorageEngine {
         return try await mutate { c, entries in
             guard let entry = entries[namespace] else { return DeleteResult() }
             var writer = RowWriter(c: c, blobs: blobs, entry: entry, logger: logger)
+            writer.verifyChecksums = false
             let result = try WriteRules.delete(statements, ordered: ordered, in: &writer)
             entries[namespace] = writer.entry
             return result

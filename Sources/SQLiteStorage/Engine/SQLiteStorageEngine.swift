@@ -58,9 +58,13 @@ public final class SQLiteStorageEngine: StorageEngine {
         let catalog = engine.catalog
         let (reclaimed, recovered) = try await db.write { c -> (Int64, Bool) in
             try c.exec(CatalogSQL.bootstrap)
-            try CatalogSQL.migrate(c)
+            let version = try CatalogSQL.migrate(c)
             try blobs.load(c)
             let entries = try CatalogSQL.load(c)
+            if version < CatalogSQL.schemaVersion {
+                try ChecksumBackfill.run(c, tables: entries.values.map(\.table).sorted(), blobs: blobs, logger: logger)
+                try CatalogSQL.markCurrent(c)
+            }
             let (reclaimed, recovered) = try c.transaction(.immediate) { () -> (Int64, Bool) in
                 // The marker is '1' only after a clean close; otherwise the last run may have died
                 // in the middle of a write. No marker at all: a new database.
@@ -152,6 +156,9 @@ public final class SQLiteStorageEngine: StorageEngine {
             return try await db.read { c in try OperationDeadline.bind(deadline) { try body(c) } }
         } catch let e as SQLiteError {
             throw internalError(e)
+        } catch let e as StorageError where e.code == ErrorCode.dataCorruptionDetected.rawValue {
+            logger.error("data corruption detected: \(e.message)")
+            throw e
         }
     }
 

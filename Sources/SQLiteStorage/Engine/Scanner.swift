@@ -22,7 +22,7 @@ enum Scanner {
     /// row then comes again next time). `position` always points just past the last consumed row.
     static func scan(
         _ c: SQLiteConnection, entry: CollectionEntry, blobs: BlobStore, plan: AccessPlan, position: inout ScanPosition,
-        visit: (Int64, BSONDocument) throws -> ScanStep
+        verify: Bool = true, visit: (Int64, BSONDocument) throws -> ScanStep
     ) throws {
         guard !position.done else { return }
         switch plan.scan {
@@ -32,7 +32,7 @@ enum Scanner {
                 try s.bind(position.lastRecord ?? 0, at: 1)
                 while try s.step() {
                     let rid = s.int64(0)
-                    guard let doc = try StoredDocument.read(s, at: 1, blobs: blobs) else { position.lastRecord = rid; continue }
+                    guard let doc = try StoredDocument.read(s, at: 1, blobs: blobs, verify: verify) else { position.lastRecord = rid; continue }
                     let step = try visit(rid, doc)
                     if step == .stopBefore { return }
                     position.lastRecord = rid
@@ -47,7 +47,7 @@ enum Scanner {
             let ordered = reverse ? Array(ranges.reversed()) : ranges
             while position.range < ordered.count {
                 let finished = try scanRange(c, entry: entry, blobs: blobs, index: index, range: ordered[position.range],
-                                             reverse: reverse, position: &position, visit: visit)
+                                             reverse: reverse, position: &position, verify: verify, visit: visit)
                 guard finished else { return }
                 position.range += 1
                 position.lastKey = nil
@@ -60,7 +60,7 @@ enum Scanner {
     /// Scans one range; returns true when it ran to its end, false when `visit` stopped it.
     private static func scanRange(
         _ c: SQLiteConnection, entry: CollectionEntry, blobs: BlobStore, index: IndexEntry, range: KeyRange, reverse: Bool,
-        position: inout ScanPosition, visit: (Int64, BSONDocument) throws -> ScanStep
+        position: inout ScanPosition, verify: Bool, visit: (Int64, BSONDocument) throws -> ScanStep
     ) throws -> Bool {
         let keyColumn: String
         let from: String
@@ -110,7 +110,7 @@ enum Scanner {
                 let rid = s.int64(0)
                 let key = s.blob(1)
                 var step = ScanStep.next
-                if let doc = try StoredDocument.read(s, at: 2, blobs: blobs) {
+                if let doc = try StoredDocument.read(s, at: 2, blobs: blobs, verify: verify) {
                     step = try visit(rid, doc)
                     if step == .stopBefore { return false }
                 }

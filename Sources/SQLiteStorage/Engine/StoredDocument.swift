@@ -33,10 +33,15 @@ struct StoredDocument {
         }
     }
 
-    /// Binds `head`, `tail`, `data`, `seg`, `off`, `len` at `at`…`at+5` without copying, then runs
-    /// `body` (which must step the statement) while the bytes are pinned. With `ref`, the payload
-    /// lives in a segment file and `data` is NULL.
+    /// The CRC-32C of the whole document (`head + payload + tail`), stored in the row's `crc`
+    /// column and checked on every read.
+    var checksum: UInt32 { bytes.withUnsafeBytes { PayloadChecksum.compute($0) } }
+
+    /// Binds `head`, `tail`, `data`, `seg`, `off`, `len`, `crc` at `at`…`at+6` without copying, then
+    /// runs `body` (which must step the statement) while the bytes are pinned. With `ref`, the
+    /// payload lives in a segment file and `data` is NULL.
     func withParts<T>(_ s: SQLiteStatement, at: Int32, ref: BlobRef?, _ body: () throws -> T) throws -> T {
+        try s.bind(Int64(checksum), at: at + 6)
         if let ref {
             try s.bind(ref.segment, at: at + 3)
             try s.bind(ref.offset, at: at + 4)
@@ -74,17 +79,40 @@ struct StoredDocument {
         return BlobRef(segment: s.int64(at), offset: s.int64(at + 1), length: Int(s.int64(at + 2)))
     }
 
-    /// Reads a document from columns `head`, `data`, `tail`, `seg`, `off`, `len` at `at`…`at+5`;
-    /// a payload in a segment file is read straight into the document's buffer. Nil when the bytes
-    /// are not a well-framed document; throws when a segment cannot be read.
-    static func read(_ s: SQLiteStatement, at: Int32, blobs: BlobStore) throws -> BSONDocument? {
+    /// Reads a document from columns `head`, `data`, `tail`, `seg`, `off`, `len`, `crc` at
+    /// `at`…`at+6`; a payload in a segment file is read straight into the document's buffer. Nil
+    /// when the bytes are not a well-framed document; throws when a segment cannot be read, and
+    /// DataCorruptionDetected (301) when `verify` is set and the bytes do not match the row's
+    /// checksum (wrong bytes are never returned).
+    static func read(_ s: SQLiteStatement, at: Int32, blobs: BlobStore, verify: Bool = true) throws -> BSONDocument? {
+        guard let out = try readBytes(s, at: at, blobs: blobs) else { return nil }
+        if verify, !s.isNull(at + 6) {
+            let expected = UInt32(truncatingIfNeeded: s.int64(at + 6))
+            let actual = out.withUnsafeBytes { PayloadChecksum.compute($0) }
+            if actual != expected { throw PayloadChecksum.mismatch(out, expected: expected, actual: actual) }
+        }
+        return BSONDocument(storedBytes: out)
+    }
+
+    /// The stored bytes of the row (`head + payload + tail`), unverified. Nil when the payload
+    /// length is out of range; throws when a segment cannot be read.
+    static func readBytes(_ s: SQLiteStatement, at: Int32, blobs: BlobStore) throws -> [UInt8]? {
+        guard let (out, unreadable) = readParts(s, at: at, blobs: blobs) else { return nil }
+        if let unreadable { throw PayloadChecksum.unreadable(out, reason: unreadable) }
+        return out
+    }
+
+    /// The stored bytes of the row, with a payload that could not be read zero-filled and the
+    /// reason it could not (nil when it was read). Nil when the payload length is out of range.
+    static func readParts(_ s: SQLiteStatement, at: Int32, blobs: BlobStore) -> (bytes: [UInt8], unreadable: String?)? {
         let headCount = s.byteCount(at)
         let ref = ref(s, at: at + 3)
         let dataCount = ref?.length ?? (s.isNull(at + 1) ? 0 : s.byteCount(at + 1))
         let tailCount = s.isNull(at + 2) ? 0 : s.byteCount(at + 2)
         let total = headCount + dataCount + tailCount
         guard dataCount >= 0, dataCount <= Int(Int32.max) else { return nil }
-        let out = try [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+        var unreadable: String?
+        let out = [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
             let raw = UnsafeMutableRawBufferPointer(buffer)
             var filled = 0
             func take(_ column: Int32, _ expected: Int) {
@@ -97,7 +125,13 @@ struct StoredDocument {
             }
             take(at, headCount)
             if let ref {
-                try blobs.read(ref, into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<filled + dataCount]))
+                let target = UnsafeMutableRawBufferPointer(rebasing: raw[filled..<filled + dataCount])
+                do {
+                    try blobs.read(ref, into: target)
+                } catch {
+                    target.initializeMemory(as: UInt8.self, repeating: 0)
+                    unreadable = "\(error)"
+                }
                 filled += dataCount
             } else if dataCount > 0 {
                 take(at + 1, dataCount)
@@ -105,14 +139,14 @@ struct StoredDocument {
             if tailCount > 0 { take(at + 2, tailCount) }
             count = total
         }
-        return BSONDocument(storedBytes: out)
+        return (out, unreadable)
     }
 
     /// SQL column list matching ``read(_:at:blobs:)``.
-    static let columns = "head, data, tail, seg, off, len"
+    static let columns = "head, data, tail, seg, off, len, crc"
 
     /// The same columns qualified with a table alias.
     static func columns(_ alias: String) -> String {
-        ["head", "data", "tail", "seg", "off", "len"].map { "\(alias).\($0)" }.joined(separator: ", ")
+        ["head", "data", "tail", "seg", "off", "len", "crc"].map { "\(alias).\($0)" }.joined(separator: ", ")
     }
 }
