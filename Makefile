@@ -13,8 +13,9 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 # System packages (Debian/Ubuntu names) the package and the C tests link against, and the tools the
-# integration tests run (haproxy: test_load_balanced.py runs it in front of the daemon).
-APT_PACKAGES := libbson-dev libmongoc-dev libpcre2-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev libssl-dev pkg-config curl nginx-light chromium chromium-driver haproxy
+# integration tests run (haproxy: test_load_balanced.py runs it in front of the daemon; postgresql: the PostgreSQL engine's tests start a
+# throw-away cluster with it, IntegrationTests/postgres/pgcluster.sh).
+APT_PACKAGES := libbson-dev libmongoc-dev libpcre2-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev libssl-dev pkg-config curl nginx-light chromium chromium-driver haproxy postgresql
 # The same, as pkg-config modules (used where dpkg is not available).
 PKG_MODULES  := libbson-1.0 libmongoc-1.0 libpcre2-8 sqlite3 libcrypto
 
@@ -44,7 +45,7 @@ C_PROGRAMS := $(patsubst $(C_SRC_DIR)/%.c,$(C_BIN_DIR)/%,$(wildcard $(C_SRC_DIR)
 CC     ?= cc
 CFLAGS ?= -O1 -g -Wall -Wextra -Werror -std=gnu11
 
-.PHONY: help deps venv build build-debug run install uninstall test unit-test c-programs integration-test conformance-test clean
+.PHONY: help deps venv build build-debug run install uninstall test test-steps unit-test c-programs integration-test conformance-test postgres-integration-test clean
 
 help:
 	@echo "gridlite make targets (variables in brackets):"
@@ -55,6 +56,8 @@ help:
 	@echo "  make unit-test         swift test (after make build-debug)"
 	@echo "  make integration-test  pytest IntegrationTests/integration against the debug binary [PYTEST_ARGS]"
 	@echo "  make conformance-test  MongoDB's unified-format GridFS tests against a fresh daemon"
+	@echo "  make postgres-integration-test  the integration + conformance suites on PostgreSQL-backed daemons"
+	@echo "                         (inside IntegrationTests/postgres/pgcluster.sh run ..., as make test does)"
 	@echo "  make c-programs        build the libmongoc test programs"
 	@echo "  make bench             release benchmarks against the peers, writes docs/benchmarks.md (~5 min) [BENCH_RUNS]"
 	@echo "  make fuzz              libFuzzer campaign over the wire and command paths [FUZZ_SECONDS]"
@@ -128,13 +131,20 @@ install: build
 uninstall:
 	rm -f "$(DESTDIR)$(PREFIX)/bin/gridlite"
 
-# One debug build serves both the unit tests and the integration tests.
+# One debug build serves both the unit tests and the integration tests. Everything after the build
+# runs inside a throw-away PostgreSQL cluster (initdb + pg_ctl in a temp directory, on a free port,
+# stopped afterwards), which GRIDLITE_TEST_POSTGRES_URL names: the storage conformance suite runs
+# against it, and the integration suite runs a second time on PostgreSQL-backed daemons.
 test: deps venv
 	$(MAKE) --no-print-directory build-debug
+	IntegrationTests/postgres/pgcluster.sh run $(MAKE) --no-print-directory test-steps
+
+test-steps:
 	$(MAKE) --no-print-directory unit-test
 	$(MAKE) --no-print-directory c-programs
 	$(MAKE) --no-print-directory conformance-test
 	$(MAKE) --no-print-directory integration-test
+	$(MAKE) --no-print-directory postgres-integration-test
 
 unit-test:
 	swift test $(SWIFT_FLAGS) --skip-build
@@ -151,11 +161,21 @@ integration-test:
 	GRIDLITE_BIN="$(GRIDLITE_BIN)" GRIDLITE_C_BIN_DIR="$(CURDIR)/$(C_BIN_DIR)" \
 	  "$(VENV_PY)" -m pytest IntegrationTests/integration $(PYTEST_ARGS)
 
+# The integration suite and the GridFS unified-format suite again, every daemon on a PostgreSQL
+# database of its own (GRIDLITE_TEST_STORAGE=postgresql; tests of the SQLite engine's files are skipped).
+postgres-integration-test:
+	@test -n "$${GRIDLITE_TEST_POSTGRES_URL:-}" || { echo "postgres-integration-test: GRIDLITE_TEST_POSTGRES_URL is not set; run it as IntegrationTests/postgres/pgcluster.sh run make postgres-integration-test" >&2; exit 1; }
+	$(MAKE) --no-print-directory conformance-test \
+	  CONFORMANCE_SERVE_ARGS="--storage $$(cd IntegrationTests/integration && "$(CURDIR)/$(VENV_PY)" -c 'import postgres_support; print(postgres_support.fresh_database_url("conf"))')"
+	GRIDLITE_TEST_STORAGE=postgresql GRIDLITE_BIN="$(GRIDLITE_BIN)" GRIDLITE_C_BIN_DIR="$(CURDIR)/$(C_BIN_DIR)" \
+	  "$(VENV_PY)" -m pytest IntegrationTests/integration $(PYTEST_ARGS)
+
 # The GridFS unified-format suite against a fresh daemon; prints the runner's `N passed, N failed` line.
+CONFORMANCE_SERVE_ARGS ?=
 conformance-test:
 	@test -x "$(GRIDLITE_BIN)" || { echo "conformance-test: $(GRIDLITE_BIN) not found; run make build-debug" >&2; exit 1; }
 	@dir=$$(mktemp -d); \
-	"$(GRIDLITE_BIN)" serve --port 0 --data-dir "$$dir/data" >"$$dir/log" 2>&1 & pid=$$!; \
+	"$(GRIDLITE_BIN)" serve --port 0 --data-dir "$$dir/data" $(CONFORMANCE_SERVE_ARGS) >"$$dir/log" 2>&1 & pid=$$!; \
 	port=""; for i in $$(seq 100); do \
 	  port=$$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\).*/\1/p' "$$dir/log" | head -n 1); \
 	  [ -n "$$port" ] && break; sleep 0.1; \

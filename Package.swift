@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // The Prometheus exporter the executable bootstraps behind GET /metrics.
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // PostgreSQL wire client with a connection pool; only PostgresStorage imports it.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // libbson, through pkg-config; only the BSON module imports it (via the shim).
@@ -115,6 +117,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // The PostgreSQL engine (postgres-nio's pooled client): several stateless daemons on one
+        // database. Only this module speaks SQL to PostgreSQL.
+        .target(name: "PostgresStorage", dependencies: [
+            "BSON", "Query", "Storage", "MongoErrors", "Executors",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         // NIO server: connections, framing, cursors' lifetime.
         .target(name: "Server", dependencies: [
             "BSON", "Wire", "Compression", "Commands", "Storage", "Executors",
@@ -137,7 +148,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "gridlite", dependencies: [
-            "Server", "HTTPGateway", "Compression", "SQLiteStorage", "Commands", "Storage", "Executors", "Auth",
+            "Server", "HTTPGateway", "Compression", "SQLiteStorage", "PostgresStorage", "Commands", "Storage", "Executors", "Auth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -189,7 +200,7 @@ let package = Package(
         // (a library, so a later engine's test target runs the same checks).
         .target(name: "StorageConformance", dependencies: ["Storage", "Query", "BSON"], path: "Tests/StorageConformance"),
         .testTarget(name: "StorageConformanceTests", dependencies: [
-            "StorageConformance", "Storage", "SQLiteStorage", "MemoryStorage", "BSON",
+            "StorageConformance", "Storage", "SQLiteStorage", "MemoryStorage", "PostgresStorage", "BSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CommandsTests", dependencies: [

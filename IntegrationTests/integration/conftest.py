@@ -12,6 +12,11 @@ Fixtures:
 - ``test_commands_daemon``: a second shared daemon with ``--setParameter enableTestCommands=1``.
 - ``client``: a pymongo client connected to the session daemon.
 - ``c_program``: ``c_program("handshake")`` returns the path of a compiled C test program.
+
+With ``GRIDLITE_TEST_STORAGE=postgresql`` (and ``GRIDLITE_TEST_POSTGRES_URL``, see
+IntegrationTests/postgres/pgcluster.sh) every daemon runs on the PostgreSQL engine instead, each on a
+database of its own (kept across restarts of the same daemon); tests marked ``sqlite_only`` (they
+look at the SQLite engine's files) are skipped then.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from typing import Callable, Iterator
 
 import pytest
 from pymongo import MongoClient
+
+import postgres_support
 
 from gridfs_support import fresh_database
 
@@ -76,6 +83,8 @@ class Daemon:
         self.port = 0
         self.args: list[str] = []
         self.process: subprocess.Popen[bytes] | None = None
+        # Under GRIDLITE_TEST_STORAGE=postgresql: this daemon's own PostgreSQL database.
+        self.storage_url: str | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -102,8 +111,12 @@ class Daemon:
         raise DaemonError(f"could not start gridlite on a free port: {last_error}")
 
     def _launch(self, port: int) -> int:
+        storage: list[str] = []
+        if postgres_support.enabled() and not any(a.startswith("--storage") for a in self.extra_args):
+            self.storage_url = self.storage_url or postgres_support.fresh_database_url()
+            storage = ["--storage", self.storage_url]
         self.args = ["serve", "--host", self.host, "--port", str(port),
-                     "--data-dir", str(self.data_dir), "--log-level", "debug", *self.extra_args]
+                     "--data-dir", str(self.data_dir), "--log-level", "debug", *storage, *self.extra_args]
         with open(self.log_path, "ab") as log:
             self._log_start = log.tell()
             self.process = subprocess.Popen(
@@ -305,6 +318,18 @@ def c_program() -> Callable[[str], Path]:
 def pytest_configure(config: pytest.Config) -> None:
     """Registers the `slow` marker (slow tests still run by default; deselect with -m 'not slow')."""
     config.addinivalue_line("markers", "slow: a long test (e.g. 2 GiB GridFS files); runs by default")
+    config.addinivalue_line("markers", "sqlite_only: tests the SQLite engine's own files; skipped under "
+                                       "GRIDLITE_TEST_STORAGE=postgresql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skips `sqlite_only` tests when the daemons run on PostgreSQL."""
+    if not postgres_support.enabled():
+        return
+    skip = pytest.mark.skip(reason="tests the SQLite engine's files (GRIDLITE_TEST_STORAGE=postgresql)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import Executors
 import Foundation
 import Logging
 import NIOCore
+import PostgresStorage
 import SQLiteStorage
 import Server
 import ServiceLifecycle
@@ -57,6 +58,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var parameters: ParameterOptions
 
+    @OptionGroup var storageOptions: StorageOptions
+
     func run() async throws {
         let logger = try setUpLogging()
         try checkOptions()
@@ -84,30 +87,14 @@ struct Serve: AsyncParsableCommand {
             logger.info("maxConns lowered from \(maxConns) to \(effectiveMaxConns): 80% of the open-file limit \(openFiles ?? 0)")
         }
         let dataPath = URL(fileURLWithPath: dataDir).standardizedFileURL.path
-        do {
-            try DataDirectory.prepare(dataPath)
-        } catch {
-            Serve.fail("cannot use data directory \(error)")
+        let postgresURL = storageOptions.postgresURL()
+        let storage: any StorageEngine
+        let lock: DataDirectoryLock?
+        if let postgresURL {
+            (storage, lock) = (await StorageOptions.openPostgres(postgresURL, logger: logger), nil)
+        } else {
+            (storage, lock) = try await openSQLite(dataPath, logger: logger)
         }
-        let lock: DataDirectoryLock
-        do {
-            lock = try DataDirectoryLock.acquire(directory: dataPath)
-        } catch {
-            Serve.fail("\(error)")
-        }
-        if let stale = lock.stalePid {
-            logger.info("took over the data directory lock from pid \(stale), which exited without shutting down")
-        }
-        logger.info("gridlite \(Gridlite.version) starting: pid \(getpid()), data directory \(dataPath)")
-
-        let storage: SQLiteStorageEngine
-        do {
-            storage = try await SQLiteStorageEngine.open(directory: dataPath, logger: logger)
-        } catch {
-            Serve.fail("cannot open the database \(dataPath)/\(SQLiteStorageEngine.fileName): \(Serve.describe(error))")
-        }
-        let sizes = DataDirectory.sizes(dataPath)
-        logger.info("storage: \(SQLiteStorageEngine.fileName) \(formatBytes(sizes.database)) (+ \(formatBytes(sizes.wal)) write-ahead log), \(sizes.segments) segment files \(formatBytes(sizes.segmentBytes)) in \(SQLiteStorageEngine.blobDirectoryName)/")
         var serverConfiguration = ServerConfiguration(
             host: host, port: port, maxConnections: effectiveMaxConns,
             maxIncomingBytesInFlight: maxIncomingBytesInFlight > 0 ? maxIncomingBytesInFlight : nil,
@@ -121,7 +108,7 @@ struct Serve: AsyncParsableCommand {
         let environment = ServerEnvironment(
             gridliteVersion: Gridlite.version, argv: CommandLine.arguments,
             parsedOptions: parsedOptions(dataPath, maxConns: effectiveMaxConns),
-            storageEngineName: "sqlite", counters: counters,
+            storageEngineName: postgresURL == nil ? "sqlite" : "postgresql", counters: counters,
             slowOperationThreshold: .milliseconds(max(0, slowMilliseconds)),
             networkMessageCompressors: compressors.map(\.name), auth: serverAuth,
             testCommandsEnabled: testCommandsEnabled)
@@ -161,8 +148,37 @@ struct Serve: AsyncParsableCommand {
         try await group.run()
         signals.cancel()
         executor.shutdown()
-        lock.release()
+        lock?.release()
         logger.info("shut down cleanly")
+    }
+
+    /// Opens the embedded SQLite engine in the data directory (which it locks), or exits.
+    private func openSQLite(_ dataPath: String, logger: Logger) async throws -> (any StorageEngine, DataDirectoryLock?) {
+        do {
+            try DataDirectory.prepare(dataPath)
+        } catch {
+            Serve.fail("cannot use data directory \(error)")
+        }
+        let lock: DataDirectoryLock
+        do {
+            lock = try DataDirectoryLock.acquire(directory: dataPath)
+        } catch {
+            Serve.fail("\(error)")
+        }
+        if let stale = lock.stalePid {
+            logger.info("took over the data directory lock from pid \(stale), which exited without shutting down")
+        }
+        logger.info("gridlite \(Gridlite.version) starting: pid \(getpid()), data directory \(dataPath)")
+
+        let storage: SQLiteStorageEngine
+        do {
+            storage = try await SQLiteStorageEngine.open(directory: dataPath, logger: logger)
+        } catch {
+            Serve.fail("cannot open the database \(dataPath)/\(SQLiteStorageEngine.fileName): \(Serve.describe(error))")
+        }
+        let sizes = DataDirectory.sizes(dataPath)
+        logger.info("storage: \(SQLiteStorageEngine.fileName) \(formatBytes(sizes.database)) (+ \(formatBytes(sizes.wal)) write-ahead log), \(sizes.segments) segment files \(formatBytes(sizes.segmentBytes)) in \(SQLiteStorageEngine.blobDirectoryName)/")
+        return (storage, lock)
     }
 
     /// Logging to stderr at `--log-level`, as text or JSON lines.
@@ -207,7 +223,7 @@ struct Serve: AsyncParsableCommand {
                 "frameReadTimeoutSecs": .int32(Int32(clamping: frameReadTimeoutSecs)),
                 "compression": .document(["compressors": .string(networkMessageCompressors)]),
             ]),
-            "storage": .document(["dbPath": .string(dataPath), "engine": "sqlite"]),
+            "storage": .document(["dbPath": .string(dataPath), "engine": .string(storageOptions.value == nil ? "sqlite" : "postgresql")]),
             "systemLog": .document([
                 "verbosity": .int32(logLevel.lowercased() == "debug" || logLevel.lowercased() == "trace" ? 1 : 0),
                 "logFormat": .string(logFormat.lowercased()),

@@ -54,6 +54,7 @@ public struct CommandDispatcher: Sendable {
                 ])
             }
             outcome = CommandOutcome(reply: CommandDispatcher.errorReply(error))
+            RetryableWriteLabel.apply(to: &outcome.reply, request: request, code: code)
         }
         let elapsed = ContinuousClock.now - started
         context.activity?.end()

@@ -1,0 +1,178 @@
+import BSON
+import Query
+import Storage
+
+/// One index of a collection as the PostgreSQL engine keeps it.
+struct PGIndex: Sendable {
+    /// Catalog row id (names the table `x<id>`); 0 for `_id_`, which is the `k` column.
+    let id: Int64
+    /// The definition.
+    var spec: IndexSpec
+    /// True once some document produced several keys.
+    var multikey: Bool
+
+    /// True for `_id_` (kept in the collection table's unique `k` column).
+    var isIdIndex: Bool { id == 0 }
+    /// The key table's name.
+    var table: String { "x\(id)" }
+
+    /// The planner's view.
+    var descriptor: IndexDescriptor {
+        IndexDescriptor(name: spec.name, key: spec.key, unique: spec.unique, multikey: multikey)
+    }
+
+    /// The encoded keys `doc` has in this index, without repeats.
+    func keys(for doc: BSONDocument) throws -> [[UInt8]] {
+        let keys = try IndexKeyEncoder.keys(for: doc, paths: spec.key.map(\.path), descending: spec.key.map { $0.direction < 0 })
+        guard keys.count > 1 else { return keys }
+        var seen = Set<[UInt8]>()
+        return keys.filter { seen.insert($0).inserted }
+    }
+
+    /// The `_id_` index.
+    static let idIndex = PGIndex(id: 0, spec: DuplicateKeyReport.idIndexSpec, multikey: false)
+}
+
+/// One collection as the PostgreSQL engine keeps it (read from the catalog for each command:
+/// the daemons keep no state of their own).
+struct PGCollection: Sendable {
+    /// Catalog row id (names the table `c<id>`).
+    let id: Int64
+    /// Its namespace.
+    var namespace: Namespace
+    /// Creation options.
+    var options: BSONDocument
+    /// Stable identifier.
+    let uuid: [UInt8]
+    /// Indexes, `_id_` first.
+    var indexes: [PGIndex]
+
+    /// The document table's name.
+    var table: String { "c\(id)" }
+    /// The indexes kept in key tables.
+    var tableIndexes: [PGIndex] { indexes.filter { !$0.isIdIndex } }
+    /// What the planner may use.
+    var descriptors: [IndexDescriptor] { indexes.map(\.descriptor) }
+}
+
+/// The catalog's SQL: schema creation, lookups and DDL. Table and index names are generated from
+/// catalog ids (`c<id>`, `x<id>`), never from client text.
+enum PGCatalog {
+    /// The schema version this build reads and writes.
+    static let schemaVersion = "1"
+
+    /// Creates the catalog tables when missing (under an advisory lock, so several daemons can
+    /// start at once) and checks the schema version.
+    static func bootstrap(_ s: PGSession) throws -> String? {
+        try s.transaction {
+            try s.query("SELECT pg_advisory_xact_lock(7301447236)")
+            try s.query("CREATE TABLE IF NOT EXISTS gl_meta(key text PRIMARY KEY, value text NOT NULL)")
+            try s.query("""
+                CREATE TABLE IF NOT EXISTS gl_collections(id bigserial PRIMARY KEY, db text NOT NULL, name text NOT NULL,
+                    options bytea NOT NULL, uuid bytea NOT NULL, version bigint NOT NULL DEFAULT 1, UNIQUE(db, name))
+                """)
+            try s.query("""
+                CREATE TABLE IF NOT EXISTS gl_indexes(id bigserial PRIMARY KEY, collection_id bigint NOT NULL,
+                    name text NOT NULL, spec bytea NOT NULL, multikey boolean NOT NULL DEFAULT false, UNIQUE(collection_id, name))
+                """)
+            try s.query("INSERT INTO gl_meta(key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING", [.text(schemaVersion)])
+            let found = try s.query("SELECT value FROM gl_meta WHERE key = 'schema_version'").first?.text(0)
+            return found == schemaVersion ? nil : found
+        }
+    }
+
+    /// The columns ``entry(from:)`` reads.
+    static let columns = "c.id, c.db, c.name, c.options, c.uuid, i.id, i.spec, i.multikey"
+
+    /// Looks a collection up. With `lock`, the catalog row is share-locked for the rest of the
+    /// transaction, so index DDL (which takes it exclusively) waits for this write and the next
+    /// write sees the new indexes.
+    static func entry(_ s: PGSession, _ namespace: Namespace, lock: Bool) throws -> PGCollection? {
+        if lock {
+            let locked = try s.query("SELECT id FROM gl_collections WHERE db = $1 AND name = $2 FOR SHARE",
+                                     [.text(namespace.database), .text(namespace.collection)])
+            guard !locked.isEmpty else { return nil }
+        }
+        return try entries(s, where: "c.db = $1 AND c.name = $2", [.text(namespace.database), .text(namespace.collection)]).first
+    }
+
+    /// Every collection matching a condition on `c` (gl_collections), indexes included.
+    static func entries(_ s: PGSession, where condition: String, _ values: [PGValue]) throws -> [PGCollection] {
+        let rows = try s.query("""
+            SELECT \(columns) FROM gl_collections c LEFT JOIN gl_indexes i ON i.collection_id = c.id
+            WHERE \(condition) ORDER BY c.db, c.name, i.id
+            """, values)
+        var out: [PGCollection] = []
+        for row in rows {
+            let id = row.int(0)
+            if out.last?.id != id {
+                let options = row.bytes(3).flatMap { BSONDocument(storedBytes: $0) } ?? BSONDocument()
+                out.append(PGCollection(id: id, namespace: Namespace(unchecked: row.text(1) ?? "", row.text(2) ?? ""),
+                                        options: options, uuid: row.bytes(4) ?? [], indexes: [PGIndex.idIndex]))
+            }
+            guard let indexID = Optional(row.int(5)), indexID != 0,
+                  let specBytes = row.bytes(6), let doc = BSONDocument(storedBytes: specBytes),
+                  let spec = IndexSpec.fromStored(doc) else { continue }
+            out[out.count - 1].indexes.append(PGIndex(id: indexID, spec: spec, multikey: row.bool(7)))
+        }
+        return out
+    }
+
+    /// Creates a collection's catalog row and table (or finds the one another daemon just made).
+    static func create(_ s: PGSession, _ namespace: Namespace, options: BSONDocument) throws -> (PGCollection, created: Bool) {
+        let uuid = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let inserted = try s.query("""
+            INSERT INTO gl_collections(db, name, options, uuid) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (db, name) DO NOTHING RETURNING id
+            """, [.text(namespace.database), .text(namespace.collection), .bytes(options.bytes), .bytes(uuid)])
+        guard let id = inserted.first?.int(0) else {
+            guard let existing = try entry(s, namespace, lock: true) else {
+                throw MongoError(.internalError, "collection \(namespace) vanished while being created")
+            }
+            return (existing, false)
+        }
+        let table = "c\(id)"
+        try s.query("CREATE TABLE \(table)(id bigserial PRIMARY KEY, k bytea NOT NULL UNIQUE, doc bytea NOT NULL)")
+        // Documents are mostly chunk payloads: compressing them costs CPU and gains nothing.
+        try s.query("ALTER TABLE \(table) ALTER COLUMN doc SET STORAGE EXTERNAL")
+        try s.query("SELECT id FROM gl_collections WHERE id = $1 FOR SHARE", [.int(id)])
+        return (PGCollection(id: id, namespace: namespace, options: options, uuid: uuid, indexes: [PGIndex.idIndex]), true)
+    }
+
+    /// Drops a collection's tables and catalog rows.
+    static func drop(_ s: PGSession, _ entry: PGCollection) throws {
+        try s.query("SELECT id FROM gl_collections WHERE id = $1 FOR UPDATE", [.int(entry.id)])
+        for index in entry.tableIndexes { try s.query("DROP TABLE IF EXISTS \(index.table)") }
+        try s.query("DROP TABLE IF EXISTS \(entry.table)")
+        try s.query("DELETE FROM gl_indexes WHERE collection_id = $1", [.int(entry.id)])
+        try s.query("DELETE FROM gl_collections WHERE id = $1", [.int(entry.id)])
+    }
+
+    /// Creates an index's catalog row and key table (empty).
+    static func createIndex(_ s: PGSession, collection: Int64, spec: IndexSpec) throws -> PGIndex {
+        let rows = try s.query("INSERT INTO gl_indexes(collection_id, name, spec) VALUES ($1, $2, $3) RETURNING id",
+                               [.int(collection), .text(spec.name), .bytes(spec.spec.bytes)])
+        guard let id = rows.first?.int(0) else { throw MongoError(.internalError, "index row not created") }
+        let index = PGIndex(id: id, spec: spec, multikey: false)
+        if spec.unique {
+            try s.query("CREATE TABLE \(index.table)(key bytea PRIMARY KEY, id bigint NOT NULL)")
+        } else {
+            try s.query("CREATE TABLE \(index.table)(key bytea NOT NULL, id bigint NOT NULL, PRIMARY KEY(key, id))")
+        }
+        return index
+    }
+
+    /// Marks an index multikey (once; the flag never goes back while the index lives).
+    static func markMultikey(_ s: PGSession, _ index: PGIndex) throws {
+        try s.query("UPDATE gl_indexes SET multikey = true WHERE id = $1 AND NOT multikey", [.int(index.id)])
+    }
+}
+
+extension IndexSpec {
+    /// Rebuilds a spec from its stored document.
+    static func fromStored(_ doc: BSONDocument) -> IndexSpec? {
+        guard case .string(let name)? = doc["name"], case .document(let key)? = doc["key"] else { return nil }
+        let parts = key.pairs.map { (path: $0.key, direction: ($0.value.doubleValue ?? 1) < 0 ? -1 : 1) }
+        return IndexSpec(name: name, key: parts, unique: doc["unique"]?.isTruthy ?? false, spec: doc)
+    }
+}

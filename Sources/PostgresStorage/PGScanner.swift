@@ -1,0 +1,146 @@
+import BSON
+import Query
+import Storage
+
+/// Runs an ``AccessPlan`` against PostgreSQL with keyset pagination: each page is one
+/// `SELECT … WHERE key > last ORDER BY key LIMIT n`, so no server-side cursor or transaction
+/// outlives a call, and any daemon can resume a position another one left. In a write
+/// transaction (`lockRows`) the rows read are locked (`FOR UPDATE`) so two daemons updating the
+/// same document serialize and neither loses the other's change.
+struct PGScanner: RecordScanner {
+    let session: PGSession
+    let entry: PGCollection
+    let lockRows: Bool
+    /// What the caller will consume at most (a cursor batch's count and bytes), so pages do not
+    /// fetch many rows that would be thrown away (chunk documents are 255 KiB each).
+    var budget: (count: Int, bytes: Int)?
+
+    init(session: PGSession, entry: PGCollection, lockRows: Bool, budget: (count: Int, bytes: Int)? = nil) {
+        self.session = session
+        self.entry = entry
+        self.lockRows = lockRows
+        self.budget = budget
+    }
+
+    /// The first page's size; pages then double up to ``maxPage``. Locking scans start at one row
+    /// so a single-document write locks only what it reads.
+    private var firstPage: Int { lockRows ? 1 : 16 }
+    private let maxPage = 256
+
+    /// Rows and bytes handed to the visitor so far in this call, for ``pageSize(_:_:)``.
+    private final class Tally {
+        var rows = 0
+        var bytes = 0
+    }
+
+    /// The next page's size: the doubling size, capped by what the budget still allows (by
+    /// count, and by bytes at the average document size seen so far).
+    private func pageSize(_ page: Int, _ tally: Tally) -> Int {
+        guard let budget else { return page }
+        var size = min(page, budget.count > tally.rows ? budget.count - tally.rows : 1)
+        if tally.rows > 0 {
+            let average = max(1, tally.bytes / tally.rows)
+            let left = budget.bytes > tally.bytes ? budget.bytes - tally.bytes : 0
+            size = min(size, left / average &+ 1)
+        }
+        return size
+    }
+
+    func scan(_ plan: AccessPlan, from position: inout ScanPosition, visit: (RecordID, BSONDocument) throws -> ScanStep) throws {
+        guard !position.done else { return }
+        switch plan.scan {
+        case .collection:
+            var page = firstPage
+            let tally = Tally()
+            while true {
+                let limit = pageSize(page, tally)
+                let rows = try session.query(
+                    "SELECT id, id, doc FROM \(entry.table) WHERE id > $1 ORDER BY id LIMIT \(limit)\(lockRows ? " FOR UPDATE" : "")",
+                    [.int(position.lastRecord ?? 0)])
+                for row in rows {
+                    let id = row.int(1)
+                    guard let doc = row.bytes(2).flatMap({ BSONDocument(storedBytes: $0) }) else { throw damaged(id) }
+                    tally.rows += 1
+                    tally.bytes += doc.bytes.count
+                    let step = try visit(id, doc)
+                    if step == .stopBefore { return }
+                    position.lastRecord = id
+                    if step == .stopAfter { return }
+                }
+                if rows.count < limit { break }
+                page = min(page * 2, maxPage)
+            }
+            position.done = true
+        case .index(let name, let ranges, let reverse):
+            guard let index = entry.indexes.first(where: { $0.spec.name == name }) else {
+                throw StorageError(.queryPlanKilled, "index '\(name)' dropped")
+            }
+            let ordered = reverse ? Array(ranges.reversed()) : ranges
+            let tally = Tally()
+            while position.range < ordered.count {
+                guard try scanRange(index, ordered[position.range], reverse: reverse, tally, &position, visit) else { return }
+                position.range += 1
+                position.lastKey = nil
+                position.lastRecord = nil
+            }
+            position.done = true
+        }
+    }
+
+    /// One range in (key, id) order; true when it ran to its end.
+    private func scanRange(_ index: PGIndex, _ range: KeyRange, reverse: Bool, _ tally: Tally, _ position: inout ScanPosition,
+                           _ visit: (RecordID, BSONDocument) throws -> ScanStep) throws -> Bool {
+        let (from, keyColumn, idColumn) = index.isIdIndex
+            ? ("\(entry.table) c", "c.k", "c.id")
+            : ("\(index.table) x JOIN \(entry.table) c ON c.id = x.id", "x.key", "x.id")
+        let keyUnique = index.isIdIndex || index.spec.unique
+        let direction = reverse ? "DESC" : "ASC"
+        let order = keyUnique ? "\(keyColumn) \(direction)" : "\(keyColumn) \(direction), \(idColumn) \(direction)"
+        var page = firstPage
+        while true {
+            let limit = pageSize(page, tally)
+            var conditions: [String] = []
+            var values: [PGValue] = []
+            if let lower = range.lower {
+                values.append(.bytes(lower))
+                conditions.append("\(keyColumn) >= $\(values.count)")
+            }
+            if let upper = range.upper {
+                values.append(.bytes(upper))
+                conditions.append("\(keyColumn) < $\(values.count)")
+            }
+            if let key = position.lastKey, let id = position.lastRecord {
+                values.append(.bytes(key))
+                let op = reverse ? "<" : ">"
+                if keyUnique {
+                    conditions.append("\(keyColumn) \(op) $\(values.count)")
+                } else {
+                    values.append(.int(id))
+                    conditions.append("(\(keyColumn), \(idColumn)) \(op) ($\(values.count - 1), $\(values.count))")
+                }
+            }
+            let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+            let rows = try session.query(
+                "SELECT \(keyColumn), c.id, c.doc FROM \(from)\(whereClause) ORDER BY \(order) LIMIT \(limit)\(lockRows ? " FOR UPDATE OF c" : "")",
+                values)
+            for row in rows {
+                let key = row.bytes(0) ?? []
+                let id = row.int(1)
+                guard let doc = row.bytes(2).flatMap({ BSONDocument(storedBytes: $0) }) else { throw damaged(id) }
+                tally.rows += 1
+                tally.bytes += doc.bytes.count
+                let step = try visit(id, doc)
+                if step == .stopBefore { return false }
+                position.lastKey = key
+                position.lastRecord = id
+                if step == .stopAfter { return false }
+            }
+            if rows.count < limit { return true }
+            page = min(page * 2, maxPage)
+        }
+    }
+
+    private func damaged(_ id: RecordID) -> StorageError {
+        StorageError(.internalError, "stored document \(id) of \(entry.namespace) is not BSON")
+    }
+}

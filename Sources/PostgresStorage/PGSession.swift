@@ -1,0 +1,136 @@
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// A bind parameter of a statement (always sent in binary: `bytea` without hex round trips).
+enum PGValue {
+    case bytes([UInt8])
+    case int(Int64)
+    case text(String)
+    case bool(Bool)
+    case null
+}
+
+/// One leased PostgreSQL connection used synchronously by the engine-neutral write and read rules
+/// (``CollectionWriter`` and ``RecordScanner`` are synchronous): every statement is sent through
+/// postgres-nio's event loop and the calling thread waits for its result. Only ever used on a
+/// thread where blocking is allowed (a `BlockingExecutor` thread or a Dispatch worker), never on
+/// an event loop or in Swift's cooperative pool. One thread at a time (hence unchecked Sendable).
+final class PGSession: @unchecked Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+    /// Statements sent without waiting (SAVEPOINT, RELEASE): their results are collected before
+    /// the next statement's (a connection answers in order), so they cost no extra wake-up.
+    private var pending: [EventLoopFuture<PostgresQueryResult>] = []
+    /// The first error that broke the session (connection lost, transaction aborted): every later
+    /// statement fails with it and the command fails as a whole, never as a per-document error.
+    private(set) var broken: (any Error)?
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    private func makeQuery(_ sql: String, _ values: [PGValue]) throws -> PostgresQuery {
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
+            case .bytes(let b): binds.append(ByteBuffer(bytes: b))
+            case .int(let i): binds.append(i)
+            case .text(let s): binds.append(s)
+            case .bool(let b): binds.append(b)
+            case .null: binds.appendNull()
+            }
+        }
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
+    /// Runs a statement and returns its rows (all collected).
+    @discardableResult
+    func query(_ sql: String, _ values: [PGValue] = []) throws -> [PostgresRow] {
+        if let broken { throw broken }
+        let future: EventLoopFuture<PostgresQueryResult> = connection.query(try makeQuery(sql, values), logger: logger)
+        do {
+            try drainPending()
+            return try future.wait().rows
+        } catch {
+            broken = error
+            throw error
+        }
+    }
+
+    /// Sends a statement whose result nobody needs now; its failure surfaces at the next
+    /// ``query(_:_:)`` or ``flush()``.
+    func send(_ sql: String) throws {
+        if let broken { throw broken }
+        let future: EventLoopFuture<PostgresQueryResult> = connection.query(try makeQuery(sql, []), logger: logger)
+        pending.append(future)
+    }
+
+    /// Waits for every sent statement.
+    func flush() throws {
+        if let broken { throw broken }
+        do {
+            try drainPending()
+        } catch {
+            broken = error
+            throw error
+        }
+    }
+
+    private func drainPending() throws {
+        guard !pending.isEmpty else { return }
+        let futures = pending
+        pending.removeAll()
+        for f in futures { _ = try f.wait() }
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try send("BEGIN")
+        let result: T
+        do {
+            result = try body()
+            if let broken { throw broken }
+            try query("COMMIT")
+        } catch {
+            if broken == nil || PGErrors.isServerError(error) {
+                // Best effort: a lost connection rolls back by itself.
+                let rollback: EventLoopFuture<PostgresQueryResult> = connection.query("ROLLBACK", logger: logger)
+                _ = try? rollback.wait()
+            }
+            throw error
+        }
+        return result
+    }
+}
+
+extension PostgresRow {
+    /// The cell at `i` as bytes (bytea), nil for NULL.
+    func bytes(_ i: Int) -> [UInt8]? {
+        let cells = makeRandomAccess()
+        guard i < cells.count, let buffer = cells[i].bytes else { return nil }
+        return Array(buffer.readableBytesView)
+    }
+
+    /// The cell at `i` as an integer (int2/int4/int8), 0 for NULL.
+    func int(_ i: Int) -> Int64 {
+        let cells = makeRandomAccess()
+        guard i < cells.count else { return 0 }
+        return (try? cells[i].decode(Int64?.self)) .flatMap { $0 } ?? 0
+    }
+
+    /// The cell at `i` as text, nil for NULL.
+    func text(_ i: Int) -> String? {
+        let cells = makeRandomAccess()
+        guard i < cells.count else { return nil }
+        return (try? cells[i].decode(String?.self)) ?? nil
+    }
+
+    /// The cell at `i` as a boolean, false for NULL.
+    func bool(_ i: Int) -> Bool {
+        let cells = makeRandomAccess()
+        guard i < cells.count else { return false }
+        return ((try? cells[i].decode(Bool?.self)) ?? nil) ?? false
+    }
+}

@@ -1,0 +1,141 @@
+import BSON
+import Query
+import Storage
+
+/// The PostgreSQL ``CollectionWriter``: one collection inside a command's transaction.
+///
+/// A document is a row of `c<id>(id, k, doc)` (`k` = the encoded `_id`, unique); every other
+/// index is a table `x<id>(key, id)`. Unique keys are enforced by PostgreSQL with
+/// `ON CONFLICT DO NOTHING` (a conflict returns no row instead of aborting the transaction, and
+/// waits for a concurrent daemon's insert of the same key to commit or roll back). Rows read for
+/// a write are locked (`FOR UPDATE`), so read-modify-write cannot lose another daemon's update.
+struct PGWriter: CollectionWriter {
+    let session: PGSession
+    var entry: PGCollection
+    private var savepoints = 0
+
+    init(session: PGSession, entry: PGCollection) {
+        self.session = session
+        self.entry = entry
+    }
+
+    var namespace: Namespace { entry.namespace }
+
+    var plannableIndexes: [IndexDescriptor] { entry.descriptors }
+
+    func indexSpec(named name: String) -> IndexSpec? {
+        entry.indexes.first { $0.spec.name == name }?.spec
+    }
+
+    func scan(_ plan: AccessPlan, from position: inout ScanPosition, visit: (RecordID, BSONDocument) throws -> ScanStep) throws {
+        try PGScanner(session: session, entry: entry, lockRows: true).scan(plan, from: &position, visit: visit)
+    }
+
+    func load(_ id: RecordID) throws -> BSONDocument? {
+        try session.query("SELECT doc FROM \(entry.table) WHERE id = $1 FOR UPDATE", [.int(id)]).first?.bytes(0)
+            .flatMap { BSONDocument(storedBytes: $0) }
+    }
+
+    /// The keys of `doc` in every key-table index (computed before any SQL, so a document whose
+    /// keys cannot be built changes nothing).
+    private func tableKeys(_ doc: BSONDocument) throws -> [(PGIndex, [[UInt8]])] {
+        try entry.tableIndexes.map { ($0, try $0.keys(for: doc)) }
+    }
+
+    mutating func insert(_ document: BSONDocument) throws -> RecordID {
+        let keys = try tableKeys(document)
+        let idKey = IndexKeyEncoder.encode(document["_id"] ?? .null)
+        let rows = try session.query(
+            "INSERT INTO \(entry.table)(k, doc) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING RETURNING id",
+            [.bytes(idKey), .bytes(document.bytes)])
+        guard let id = rows.first?.int(0) else { throw UniqueIndexViolation(indexName: "_id_", key: idKey) }
+        var added: [(PGIndex, [[UInt8]])] = []
+        for (index, indexKeys) in keys {
+            if let conflict = try addKeys(index, indexKeys, id: id) {
+                // Undo this document by hand: no savepoint is needed for a plain insert.
+                for (done, doneKeys) in added + [(index, indexKeys)] { try removeKeys(done, doneKeys, id: id) }
+                try session.query("DELETE FROM \(entry.table) WHERE id = $1", [.int(id)])
+                throw UniqueIndexViolation(indexName: index.spec.name, key: conflict)
+            }
+            added.append((index, indexKeys))
+            try noteMultikey(index, indexKeys)
+        }
+        return id
+    }
+
+    mutating func replace(_ id: RecordID, old: BSONDocument, with document: BSONDocument) throws {
+        let newKeys = try tableKeys(document)
+        let oldKeys = try entry.tableIndexes.map { (try? $0.keys(for: old)) ?? [] }
+        try session.query("UPDATE \(entry.table) SET doc = $1 WHERE id = $2", [.bytes(document.bytes), .int(id)])
+        for ((index, keys), before) in zip(newKeys, oldKeys) {
+            let kept = Set(keys)
+            let gone = before.filter { !kept.contains($0) }
+            let previous = Set(before)
+            let fresh = keys.filter { !previous.contains($0) }
+            try removeKeys(index, gone, id: id)
+            // The caller's savepoint (or the command's transaction) undoes the rest on a conflict.
+            if let conflict = try addKeys(index, fresh, id: id) {
+                throw UniqueIndexViolation(indexName: index.spec.name, key: conflict)
+            }
+            try noteMultikey(index, keys)
+        }
+    }
+
+    mutating func delete(_ id: RecordID, old: BSONDocument?) throws {
+        let indexes = entry.tableIndexes
+        if indexes.isEmpty {
+            try session.query("DELETE FROM \(entry.table) WHERE id = $1", [.int(id)])
+            return
+        }
+        guard let doc = try session.query("DELETE FROM \(entry.table) WHERE id = $1 RETURNING doc", [.int(id)]).first?.bytes(0)
+            .flatMap({ BSONDocument(storedBytes: $0) }) else { return }
+        for index in indexes { try removeKeys(index, (try? index.keys(for: doc)) ?? [], id: id) }
+    }
+
+    mutating func atomically<T>(_ body: (inout PGWriter) throws -> T) throws -> T {
+        savepoints += 1
+        let name = "s\(savepoints)"
+        let saved = entry
+        try session.send("SAVEPOINT \(name)")
+        do {
+            let result = try body(&self)
+            try session.send("RELEASE SAVEPOINT \(name)")
+            return result
+        } catch {
+            entry = saved
+            if session.broken == nil {
+                try session.send("ROLLBACK TO SAVEPOINT \(name)")
+                try session.send("RELEASE SAVEPOINT \(name)")
+            }
+            throw error
+        }
+    }
+
+    /// Adds keys to an index table; returns the first key a unique index already holds.
+    private func addKeys(_ index: PGIndex, _ keys: [[UInt8]], id: RecordID) throws -> [UInt8]? {
+        for key in keys {
+            if index.spec.unique {
+                let rows = try session.query(
+                    "INSERT INTO \(index.table)(key, id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING id",
+                    [.bytes(key), .int(id)])
+                if rows.isEmpty { return key }
+            } else {
+                try session.query("INSERT INTO \(index.table)(key, id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [.bytes(key), .int(id)])
+            }
+        }
+        return nil
+    }
+
+    private func removeKeys(_ index: PGIndex, _ keys: [[UInt8]], id: RecordID) throws {
+        for key in keys {
+            try session.query("DELETE FROM \(index.table) WHERE key = $1 AND id = $2", [.bytes(key), .int(id)])
+        }
+    }
+
+    /// Flags an index multikey the first time a document gives it several keys.
+    private mutating func noteMultikey(_ index: PGIndex, _ keys: [[UInt8]]) throws {
+        guard keys.count > 1, !index.multikey, let i = entry.indexes.firstIndex(where: { $0.id == index.id }) else { return }
+        try PGCatalog.markMultikey(session, index)
+        entry.indexes[i].multikey = true
+    }
+}

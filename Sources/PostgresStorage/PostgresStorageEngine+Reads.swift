@@ -1,0 +1,75 @@
+import BSON
+import Query
+import Storage
+
+extension PostgresStorageEngine {
+    public func find(_ query: FindQuery) async throws -> any DocumentCursor {
+        let namespace = query.namespace
+        guard let entry = try await withSession({ s in try PGCatalog.entry(s, namespace, lock: false) }) else {
+            return ArrayCursor([])
+        }
+        let plan = try QueryPlanner.plan(filter: query.filter, sort: query.sort, indexes: entry.descriptors, hint: query.hint)
+        let progress = QueryProgress(plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
+        guard let sort = query.sort, !plan.providesSort else { return PostgresCursor(engine: self, entry: entry, progress: progress) }
+        let memoryLimit = query.sortMemoryLimit
+        let docs = try await withSession { s in
+            var progress = progress
+            return try progress.sorted(PGScanner(session: s, entry: entry, lockRows: false), by: sort, memoryLimit: memoryLimit).map(\.doc)
+        }
+        return ArrayCursor(docs)
+    }
+
+    public func count(_ query: FindQuery) async throws -> Int {
+        let namespace = query.namespace
+        return try await withSession { s in
+            guard let entry = try PGCatalog.entry(s, namespace, lock: false) else { return 0 }
+            if query.filter.matchesEverything {
+                let total = Int(try s.query("SELECT count(*) FROM \(entry.table)").first?.int(0) ?? 0)
+                let afterSkip = max(0, total - query.skip)
+                return query.limit > 0 ? min(afterSkip, query.limit) : afterSkip
+            }
+            let plan = try QueryPlanner.plan(filter: query.filter, sort: nil, indexes: entry.descriptors, hint: query.hint)
+            var progress = QueryProgress(plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
+            return try progress.count(PGScanner(session: s, entry: entry, lockRows: false))
+        }
+    }
+
+    /// One batch of a cursor: a fresh statement per page, resumed from the position by key.
+    func nextBatch(_ entry: PGCollection, progress: QueryProgress, maxCount: Int, maxBytes: Int) async throws
+        -> ([BSONDocument], QueryProgress)
+    {
+        try await withSession { s in
+            var progress = progress
+            let scanner = PGScanner(session: s, entry: entry, lockRows: false, budget: (maxCount, maxBytes))
+            let docs = try progress.next(scanner, maxCount: maxCount, maxBytes: maxBytes)
+            return (docs, progress)
+        }
+    }
+}
+
+/// A cursor over a PostgreSQL query: it holds only the query's position (no transaction, no
+/// server-side cursor), so an idle cursor pins nothing in PostgreSQL.
+actor PostgresCursor: DocumentCursor {
+    private let engine: PostgresStorageEngine
+    private let entry: PGCollection
+    private var progress: QueryProgress?
+
+    init(engine: PostgresStorageEngine, entry: PGCollection, progress: QueryProgress) {
+        self.engine = engine
+        self.entry = entry
+        self.progress = progress
+    }
+
+    func nextBatch(maxCount: Int, maxBytes: Int) async throws -> [BSONDocument] {
+        guard let current = progress, !current.isFinished else { return [] }
+        let (docs, next) = try await engine.nextBatch(entry, progress: current, maxCount: maxCount, maxBytes: maxBytes)
+        progress = next
+        return docs
+    }
+
+    var isExhausted: Bool { progress?.isFinished ?? true }
+
+    func close() async {
+        progress = nil
+    }
+}

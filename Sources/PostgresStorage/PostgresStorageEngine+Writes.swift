@@ -1,0 +1,68 @@
+import BSON
+import Storage
+
+extension PostgresStorageEngine {
+    /// Runs `body` on the collection's writer in one transaction (creating the collection when
+    /// `create`; nil when it does not exist). The catalog row is share-locked for the transaction.
+    /// A broken session (connection lost, statement failed) fails the whole command, even when the
+    /// write rules had turned the failure into per-document errors.
+    func write<T: Sendable>(_ namespace: Namespace, create: Bool,
+                            _ body: @escaping @Sendable (inout PGWriter) throws -> T) async throws -> T? {
+        try await transaction { s in
+            var entry = try PGCatalog.entry(s, namespace, lock: true)
+            if entry == nil, create { entry = try PGCatalog.create(s, namespace, options: BSONDocument()).0 }
+            guard let entry else { return nil }
+            var writer = PGWriter(session: s, entry: entry)
+            let result = try body(&writer)
+            try s.flush()
+            return result
+        }
+    }
+
+    public func insert(_ documents: [BSONDocument], into namespace: Namespace, ordered: Bool) async throws -> InsertResult {
+        try await write(namespace, create: true) { WriteRules.insert(documents, ordered: ordered, into: &$0) }
+            ?? InsertResult(inserted: 0, writeErrors: [])
+    }
+
+    /// Two daemons (or two connections) upserting the same missing document both insert it and
+    /// one of them meets the other's key. As mongod does, the command is then run again (its
+    /// transaction rolled back first): the retry finds the document and updates it. A key that
+    /// stays duplicated (a genuine conflict) is reported after ``upsertAttempts``.
+    static let upsertAttempts = 4
+
+    /// Thrown inside the transaction to roll it back for another attempt.
+    private struct RetryUpsert: Error {}
+
+    public func update(_ statements: [UpdateStatement], in namespace: Namespace, ordered: Bool) async throws -> UpdateResult {
+        let create = statements.contains(where: \.upsert)
+        for attempt in 1...Self.upsertAttempts {
+            do {
+                return try await write(namespace, create: create) { w in
+                    let result = WriteRules.update(statements, ordered: ordered, in: &w)
+                    let raced = result.writeErrors.contains { $0.error.code == 11000 && statements.indices.contains($0.index) && statements[$0.index].upsert }
+                    if raced && attempt < Self.upsertAttempts { throw RetryUpsert() }
+                    return result
+                } ?? UpdateResult()
+            } catch is RetryUpsert {
+                continue
+            }
+        }
+        return UpdateResult()
+    }
+
+    public func delete(_ statements: [DeleteStatement], in namespace: Namespace, ordered: Bool) async throws -> DeleteResult {
+        try await write(namespace, create: false) { WriteRules.delete(statements, ordered: ordered, in: &$0) } ?? DeleteResult()
+    }
+
+    public func findAndModify(_ op: FindAndModifyOperation, in namespace: Namespace) async throws -> FindAndModifyResult {
+        var attempt = 1
+        while true {
+            do {
+                return try await write(namespace, create: op.upsert) { try WriteRules.findAndModify(op, in: &$0) }
+                    ?? FindAndModifyResult(value: nil, updatedExisting: false, upsertedId: nil, n: 0)
+            } catch let e as MongoError where e.code == 11000 && op.upsert && attempt < Self.upsertAttempts {
+                attempt += 1
+            }
+        }
+    }
+}
