@@ -84,12 +84,20 @@ enum PGCatalog {
     /// The columns ``entry(from:)`` reads.
     static let columns = "c.id, c.db, c.name, c.options, c.uuid, i.id, i.spec, i.multikey"
 
-    /// Looks a collection up. With `lock`, the catalog row is share-locked for the rest of the
-    /// transaction, so index DDL (which takes it exclusively) waits for this write and the next
-    /// write sees the new indexes.
-    static func entry(_ s: PGSession, _ namespace: Namespace, lock: Bool) throws -> PGCollection? {
-        if lock {
-            let locked = try s.query("SELECT id FROM gl_collections WHERE db = $1 AND name = $2 FOR SHARE",
+    /// How a lookup locks the collection's catalog row for the rest of its transaction.
+    enum Lock: String {
+        /// Writes: index DDL (which locks exclusively) waits for them, and the next write sees
+        /// the new indexes.
+        case share = "FOR SHARE"
+        /// DDL on the collection (indexes, drop, rename).
+        case update = "FOR UPDATE"
+    }
+
+    /// Looks a collection up, locking its catalog row when asked (the row is locked first, then
+    /// the indexes are read, so a lookup that waited for DDL sees its result).
+    static func entry(_ s: PGSession, _ namespace: Namespace, lock: Lock?) throws -> PGCollection? {
+        if let lock {
+            let locked = try s.query("SELECT id FROM gl_collections WHERE db = $1 AND name = $2 \(lock.rawValue)",
                                      [.text(namespace.database), .text(namespace.collection)])
             guard !locked.isEmpty else { return nil }
         }
@@ -118,15 +126,16 @@ enum PGCatalog {
         return out
     }
 
-    /// Creates a collection's catalog row and table (or finds the one another daemon just made).
-    static func create(_ s: PGSession, _ namespace: Namespace, options: BSONDocument) throws -> (PGCollection, created: Bool) {
+    /// Creates a collection's catalog row and table (or finds, locked with `lock`, the one another
+    /// daemon just made).
+    static func create(_ s: PGSession, _ namespace: Namespace, options: BSONDocument, lock: Lock) throws -> (PGCollection, created: Bool) {
         let uuid = (0..<16).map { _ in UInt8.random(in: 0...255) }
         let inserted = try s.query("""
             INSERT INTO gl_collections(db, name, options, uuid) VALUES ($1, $2, $3, $4)
             ON CONFLICT (db, name) DO NOTHING RETURNING id
             """, [.text(namespace.database), .text(namespace.collection), .bytes(options.bytes), .bytes(uuid)])
         guard let id = inserted.first?.int(0) else {
-            guard let existing = try entry(s, namespace, lock: true) else {
+            guard let existing = try entry(s, namespace, lock: lock) else {
                 throw MongoError(.internalError, "collection \(namespace) vanished while being created")
             }
             return (existing, false)
@@ -135,7 +144,6 @@ enum PGCatalog {
         try s.query("CREATE TABLE \(table)(id bigserial PRIMARY KEY, k bytea NOT NULL UNIQUE, doc bytea NOT NULL)")
         // Documents are mostly chunk payloads: compressing them costs CPU and gains nothing.
         try s.query("ALTER TABLE \(table) ALTER COLUMN doc SET STORAGE EXTERNAL")
-        try s.query("SELECT id FROM gl_collections WHERE id = $1 FOR SHARE", [.int(id)])
         return (PGCollection(id: id, namespace: namespace, options: options, uuid: uuid, indexes: [PGIndex.idIndex]), true)
     }
 

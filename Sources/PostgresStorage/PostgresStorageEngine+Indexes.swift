@@ -4,16 +4,14 @@ import Storage
 extension PostgresStorageEngine {
     public func createIndexes(_ specs: [IndexSpec], on namespace: Namespace) async throws -> CreateIndexesResult {
         try await transaction { s in
+            // Exclusive: writes in flight finish first, later ones see the new index.
             var created = false
             var entry: PGCollection
-            if let existing = try PGCatalog.entry(s, namespace, lock: false) {
+            if let existing = try PGCatalog.entry(s, namespace, lock: .update) {
                 entry = existing
             } else {
-                (entry, created) = try PGCatalog.create(s, namespace, options: BSONDocument())
+                (entry, created) = try PGCatalog.create(s, namespace, options: BSONDocument(), lock: .update)
             }
-            // Exclusive: writes in flight finish first, later ones see the new index.
-            try s.query("SELECT id FROM gl_collections WHERE id = $1 FOR UPDATE", [.int(entry.id)])
-            if let fresh = try PGCatalog.entries(s, where: "c.id = $1", [.int(entry.id)]).first { entry = fresh }
             let before = entry.indexes.count
             for spec in specs {
                 if try IndexRules.alreadyExists(spec, among: entry.indexes.map(\.spec)) { continue }
@@ -61,7 +59,7 @@ extension PostgresStorageEngine {
 
     public func listIndexes(_ namespace: Namespace) async throws -> [IndexSpec] {
         try await withSession { s in
-            guard let entry = try PGCatalog.entry(s, namespace, lock: false) else {
+            guard let entry = try PGCatalog.entry(s, namespace, lock: nil) else {
                 throw StorageError(.namespaceNotFound, "ns does not exist: \(namespace)")
             }
             return entry.indexes.map(\.spec)
@@ -70,11 +68,9 @@ extension PostgresStorageEngine {
 
     public func dropIndexes(_ target: IndexTarget, on namespace: Namespace) async throws -> Int {
         try await transaction { s in
-            guard let found = try PGCatalog.entry(s, namespace, lock: false) else {
+            guard let entry = try PGCatalog.entry(s, namespace, lock: .update) else {
                 throw StorageError(.namespaceNotFound, "ns not found \(namespace)")
             }
-            try s.query("SELECT id FROM gl_collections WHERE id = $1 FOR UPDATE", [.int(found.id)])
-            let entry = try PGCatalog.entries(s, where: "c.id = $1", [.int(found.id)]).first ?? found
             let before = entry.indexes.count
             let names = Set(try IndexRules.victims(target, among: entry.indexes.map(\.spec)).map(\.name))
             for victim in entry.tableIndexes where names.contains(victim.spec.name) {

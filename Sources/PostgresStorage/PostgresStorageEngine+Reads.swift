@@ -5,7 +5,7 @@ import Storage
 extension PostgresStorageEngine {
     public func find(_ query: FindQuery) async throws -> any DocumentCursor {
         let namespace = query.namespace
-        guard let entry = try await withSession({ s in try PGCatalog.entry(s, namespace, lock: false) }) else {
+        guard let entry = try await withSession({ s in try PGCatalog.entry(s, namespace, lock: nil) }) else {
             return ArrayCursor([])
         }
         let plan = try QueryPlanner.plan(filter: query.filter, sort: query.sort, indexes: entry.descriptors, hint: query.hint)
@@ -22,7 +22,7 @@ extension PostgresStorageEngine {
     public func count(_ query: FindQuery) async throws -> Int {
         let namespace = query.namespace
         return try await withSession { s in
-            guard let entry = try PGCatalog.entry(s, namespace, lock: false) else { return 0 }
+            guard let entry = try PGCatalog.entry(s, namespace, lock: nil) else { return 0 }
             if query.filter.matchesEverything {
                 let total = Int(try s.query("SELECT count(*) FROM \(entry.table)").first?.int(0) ?? 0)
                 let afterSkip = max(0, total - query.skip)

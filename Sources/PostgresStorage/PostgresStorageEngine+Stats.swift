@@ -5,7 +5,7 @@ import Storage
 extension PostgresStorageEngine {
     public func collectionStats(_ namespace: Namespace) async throws -> CollectionStats {
         try await withSession { s in
-            guard let entry = try PGCatalog.entry(s, namespace, lock: false) else {
+            guard let entry = try PGCatalog.entry(s, namespace, lock: nil) else {
                 return CollectionStats(count: 0, size: 0, storageSize: 0, indexSizes: [])
             }
             let row = try s.query("""
@@ -39,7 +39,7 @@ extension PostgresStorageEngine {
     /// every stored document is BSON whose `_id` key matches its row.
     public func validate(_ namespace: Namespace, full: Bool) async throws -> ValidationReport {
         try await withSession { s in
-            guard let entry = try PGCatalog.entry(s, namespace, lock: false) else {
+            guard let entry = try PGCatalog.entry(s, namespace, lock: nil) else {
                 throw StorageError(.namespaceNotFound, "Collection '\(namespace)' does not exist to validate.")
             }
             var errors: [String] = []

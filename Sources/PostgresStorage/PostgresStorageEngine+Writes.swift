@@ -9,8 +9,8 @@ extension PostgresStorageEngine {
     func write<T: Sendable>(_ namespace: Namespace, create: Bool,
                             _ body: @escaping @Sendable (inout PGWriter) throws -> T) async throws -> T? {
         try await transaction { s in
-            var entry = try PGCatalog.entry(s, namespace, lock: true)
-            if entry == nil, create { entry = try PGCatalog.create(s, namespace, options: BSONDocument()).0 }
+            var entry = try PGCatalog.entry(s, namespace, lock: .share)
+            if entry == nil, create { entry = try PGCatalog.create(s, namespace, options: BSONDocument(), lock: .share).0 }
             guard let entry else { return nil }
             var writer = PGWriter(session: s, entry: entry)
             let result = try body(&writer)

@@ -181,14 +181,14 @@ public final class PostgresStorageEngine: StorageEngine, Sendable {
 
     public func createCollection(_ namespace: Namespace, options: BSONDocument) async throws {
         try await transaction { s in
-            let (_, created) = try PGCatalog.create(s, namespace, options: options)
+            let (_, created) = try PGCatalog.create(s, namespace, options: options, lock: .share)
             guard created else { throw StorageError(.namespaceExists, "Collection \(namespace) already exists.") }
         }
     }
 
     public func dropCollection(_ namespace: Namespace) async throws -> Bool {
         try await transaction { s in
-            guard let entry = try PGCatalog.entry(s, namespace, lock: false) else { return false }
+            guard let entry = try PGCatalog.entry(s, namespace, lock: .update) else { return false }
             try PGCatalog.drop(s, entry)
             return true
         }
@@ -202,15 +202,14 @@ public final class PostgresStorageEngine: StorageEngine, Sendable {
 
     public func renameCollection(from source: Namespace, to target: Namespace, dropTarget: Bool) async throws {
         try await transaction { s in
-            guard let entry = try PGCatalog.entry(s, source, lock: false) else {
+            guard let entry = try PGCatalog.entry(s, source, lock: .update) else {
                 throw StorageError(.namespaceNotFound, "Source collection \(source) does not exist")
             }
             guard source != target else { throw StorageError(.illegalOperation, "Can't rename a collection to itself") }
-            if let existing = try PGCatalog.entry(s, target, lock: false) {
+            if let existing = try PGCatalog.entry(s, target, lock: .update) {
                 guard dropTarget else { throw StorageError(.namespaceExists, "target namespace exists") }
                 try PGCatalog.drop(s, existing)
             }
-            try s.query("SELECT id FROM gl_collections WHERE id = $1 FOR UPDATE", [.int(entry.id)])
             try s.query("UPDATE gl_collections SET db = $1, name = $2, version = version + 1 WHERE id = $3",
                         [.text(target.database), .text(target.collection), .int(entry.id)])
         }
