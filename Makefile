@@ -60,6 +60,7 @@ help:
 	@echo "                         (inside IntegrationTests/postgres/pgcluster.sh run ..., as make test does)"
 	@echo "  make c-programs        build the libmongoc test programs"
 	@echo "  make bench             release benchmarks against the peers, writes docs/benchmarks.md (~5 min) [BENCH_RUNS]"
+	@echo "  make bench-postgres    the PostgreSQL engine vs the SQLite engine in one run (docs/scaling.md)"
 	@echo "  make fuzz              libFuzzer campaign over the wire and command paths [FUZZ_SECONDS]"
 	@echo "  make soak              soak and abuse suite: many clients, hostile traffic, RSS/descriptor checks"
 	@echo "  make deps              install only the missing system packages: $(APT_PACKAGES)"
@@ -204,6 +205,13 @@ bench: deps venv
 	fi
 	"$(VENV_PY)" bench/run_bench.py --gridlite .build/release/gridlite \
 	  --ceiling .build/release/gridlite-ceiling --runs $(BENCH_RUNS) $(BENCH_ARGS)
+
+# --- make bench-postgres: the PostgreSQL engine vs the SQLite engine, same run (docs/scaling.md) ---------
+.PHONY: bench-postgres
+bench-postgres: deps venv
+	swift build -c release --product gridlite
+	IntegrationTests/postgres/pgcluster.sh run "$(VENV_PY)" bench/postgres_bench.py \
+	  --gridlite "$$(swift build -c release --show-bin-path)/gridlite" $(BENCH_ARGS)
 
 # --- make soak: 200 connections of GridFS/CRUD/cursor load plus hostile sockets for SOAK_SECONDS -----------
 # (IntegrationTests/soak/soak.py; a 60-second run of it is IntegrationTests/integration/test_soak.py in `make test`.)

@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import pytest
 
 CRASH_MARKERS = ("Fatal error", "Stack dump", "Current stack trace", "Segmentation fault")
 
@@ -130,6 +131,7 @@ def test_data_directory_problems_are_one_line_naming_path_and_cause(gridlite_bin
         assert_one_line_error(result, *fragments)
 
 
+@pytest.mark.sqlite_only
 def test_read_only_database_file_is_a_one_line_error(gridlite_binary, daemon_factory, tmp_path) -> None:
     d = daemon_factory()
     assert d.stop() == 0
@@ -150,6 +152,7 @@ def test_read_only_database_file_is_a_one_line_error(gridlite_binary, daemon_fac
     assert_one_line_error(result, str(database), "read-only")
 
 
+@pytest.mark.sqlite_only
 def test_startup_banner_and_signal_are_logged(daemon_factory) -> None:
     d = daemon_factory("--maxConns", "77")
     log = d.log()

@@ -17,6 +17,9 @@ from pymongo.errors import OperationFailure, PyMongoError
 from storage_helpers import command_error, unique_name
 from test_storage_durability import integrity_check
 
+# Tests the SQLite engine's files (skipped under GRIDLITE_TEST_STORAGE=postgresql).
+pytestmark = pytest.mark.sqlite_only
+
 MiB = 1024 * 1024
 BIG_FILE = 256 * MiB
 

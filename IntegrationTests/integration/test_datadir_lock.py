@@ -8,8 +8,12 @@ import subprocess
 import threading
 
 import gridfs
+import pytest
 
 from conftest import Daemon
+
+# Tests the SQLite engine's data directory (skipped under GRIDLITE_TEST_STORAGE=postgresql).
+pytestmark = pytest.mark.sqlite_only
 
 
 def second_daemon(daemon: Daemon) -> subprocess.CompletedProcess[str]:
