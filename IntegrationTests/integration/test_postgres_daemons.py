@@ -292,3 +292,48 @@ def test_postgres_restart_during_a_download_loop_loses_nothing(two):
     assert not failures
     assert downloads["ok"] >= before + 4, downloads
     assert a.is_running() and b.is_running()
+
+
+def test_load_balanced_pymongo_through_haproxy_to_two_postgres_daemons(two, tmp_path):
+    """HAProxy (docs/haproxy.cfg's settings) in front of two daemons on one PostgreSQL database: a
+    pymongo client with loadBalanced=true spreads its pooled connections over both, and every file
+    is whole whichever daemon wrote it and whichever reads it."""
+    from test_load_balanced import HAPROXY, HAProxy, hello_over, lb_client
+
+    if not Path(HAPROXY).exists():
+        pytest.fail("haproxy is not installed (it is in the Makefile's APT_PACKAGES: run `make deps`)")
+    a, b = two
+    proxy = HAProxy(tmp_path, [(a.host, a.port), (b.host, b.port)], balance="roundrobin").start()
+    try:
+        service_ids = {hello_over(d.host, d.port, loadBalanced=True)["serviceId"] for d in (a, b)}
+        assert len(service_ids) == 2
+        seen = {hello_over("127.0.0.1", proxy.port, loadBalanced=True)["serviceId"] for _ in range(4)}
+        assert seen == service_ids, "round robin reaches both daemons"
+        expected: dict[str, str] = {}
+        lock = threading.Lock()
+        with lb_client("127.0.0.1", proxy.port, maxPoolSize=8) as c:
+            assert c.topology_description.topology_type_name == "LoadBalanced"
+
+            def work(i: int) -> None:
+                bucket = gridfs.GridFSBucket(c.lbpg)
+                data = pattern_bytes(300_000 + 4099 * i, seed=i)
+                bucket.upload_from_stream(f"lb-{i}", io.BytesIO(data))
+                with lock:
+                    expected[f"lb-{i}"] = sha(data)
+
+            with ThreadPoolExecutor(8) as pool:
+                for f in [pool.submit(work, i) for i in range(16)]:
+                    f.result()
+            bucket = gridfs.GridFSBucket(c.lbpg)
+            for name, digest in expected.items():
+                assert sha(bucket.open_download_stream_by_name(name).read()) == digest
+            # A cursor through the balancer stays on its pinned connection across getMores.
+            c.lbpg.docs.insert_many([{"_id": i} for i in range(300)])
+            assert [d["_id"] for d in c.lbpg.docs.find(batch_size=9).sort("_id", 1)] == list(range(300))
+        # Both daemons, asked directly, see every file.
+        for d in (a, b):
+            with d.client() as direct:
+                names = {f.filename for f in gridfs.GridFSBucket(direct.lbpg).find()}
+                assert names == set(expected)
+    finally:
+        proxy.stop()

@@ -12,6 +12,8 @@ extension PostgresStorageEngine {
             var entry = try PGCatalog.entry(s, namespace, lock: .share)
             if entry == nil, create { entry = try PGCatalog.create(s, namespace, options: BSONDocument(), lock: .share).0 }
             guard let entry else { return nil }
+            // As mongod checks for interrupts once it holds its locks.
+            try OperationDeadline.checkCurrent()
             var writer = PGWriter(session: s, entry: entry)
             let result = try body(&writer)
             try s.flush()
@@ -20,7 +22,7 @@ extension PostgresStorageEngine {
     }
 
     public func insert(_ documents: [BSONDocument], into namespace: Namespace, ordered: Bool) async throws -> InsertResult {
-        try await write(namespace, create: true) { WriteRules.insert(documents, ordered: ordered, into: &$0) }
+        try await write(namespace, create: true) { try WriteRules.insert(documents, ordered: ordered, into: &$0) }
             ?? InsertResult(inserted: 0, writeErrors: [])
     }
 
@@ -38,7 +40,7 @@ extension PostgresStorageEngine {
         for attempt in 1...Self.upsertAttempts {
             do {
                 return try await write(namespace, create: create) { w in
-                    let result = WriteRules.update(statements, ordered: ordered, in: &w)
+                    let result = try WriteRules.update(statements, ordered: ordered, in: &w)
                     let raced = result.writeErrors.contains { $0.error.code == 11000 && statements.indices.contains($0.index) && statements[$0.index].upsert }
                     if raced && attempt < Self.upsertAttempts { throw RetryUpsert() }
                     return result
@@ -51,7 +53,7 @@ extension PostgresStorageEngine {
     }
 
     public func delete(_ statements: [DeleteStatement], in namespace: Namespace, ordered: Bool) async throws -> DeleteResult {
-        try await write(namespace, create: false) { WriteRules.delete(statements, ordered: ordered, in: &$0) } ?? DeleteResult()
+        try await write(namespace, create: false) { try WriteRules.delete(statements, ordered: ordered, in: &$0) } ?? DeleteResult()
     }
 
     public func findAndModify(_ op: FindAndModifyOperation, in namespace: Namespace) async throws -> FindAndModifyResult {

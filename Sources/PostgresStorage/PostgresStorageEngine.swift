@@ -121,12 +121,17 @@ public final class PostgresStorageEngine: StorageEngine, Sendable {
         let leased = LeaseFlag()
         let timeout = leaseTimeout
         let client = self.client
+        // The command's time limit, bound again on whatever thread runs the statements.
+        let deadline = OperationDeadline.current
+        try deadline?.check()
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
                     try await client.withConnection { connection in
                         leased.set()
-                        return try await Self.blocking { try body(PGSession(connection: connection, logger: logger)) }
+                        return try await Self.blocking {
+                            try OperationDeadline.bind(deadline) { try body(PGSession(connection: connection, logger: logger)) }
+                        }
                     }
                 }
                 group.addTask {
