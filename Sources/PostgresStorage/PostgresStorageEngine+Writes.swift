@@ -32,9 +32,6 @@ extension PostgresStorageEngine {
     /// stays duplicated (a genuine conflict) is reported after ``upsertAttempts``.
     static let upsertAttempts = 4
 
-    /// Thrown inside the transaction to roll it back for another attempt.
-    private struct RetryUpsert: Error {}
-
     public func update(_ statements: [UpdateStatement], in namespace: Namespace, ordered: Bool) async throws -> UpdateResult {
         let create = statements.contains(where: \.upsert)
         for attempt in 1...Self.upsertAttempts {
@@ -68,3 +65,7 @@ extension PostgresStorageEngine {
         }
     }
 }
+
+/// Thrown inside a write transaction to roll it back for another attempt (an upsert that met a
+/// concurrent insert of its key); passes through ``PostgresStorageEngine/withSession(_:)`` as is.
+struct RetryUpsert: Error {}

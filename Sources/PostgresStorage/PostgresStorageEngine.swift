@@ -147,6 +147,8 @@ public final class PostgresStorageEngine: StorageEngine, Sendable {
                 }
                 throw MongoError(.internalError, "storage call ended without a result")
             }
+        } catch let retry as RetryUpsert {
+            throw retry
         } catch {
             let mapped = leased.isSet ? PGErrors.map(error) : (error is MongoError ? error : PGErrors.unreachable(PGErrors.shortDescription(error)))
             if !(mapped is MongoError) && !(mapped is UniqueIndexViolation) {
