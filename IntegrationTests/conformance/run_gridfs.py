@@ -305,11 +305,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=27017)
     parser.add_argument("--load-balanced", action="store_true",
                         help="connect every client with loadBalanced=true (topology load-balanced)")
+    parser.add_argument("--uri", help="a full connection string (e.g. with credentials); overrides --host/--port")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every test")
     parser.add_argument("-k", dest="keyword", help="run only tests whose 'file: description' contains this")
     parser.add_argument("files", nargs="*", type=Path)
     args = parser.parse_args(argv)
-    uri = f"mongodb://{args.host}:{args.port}/"
+    uri = args.uri or f"mongodb://{args.host}:{args.port}/"
     files = args.files or default_files()
     if not files:
         print(f"no conformance files found under {conformance_dir()}", file=sys.stderr)

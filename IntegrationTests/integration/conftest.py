@@ -17,6 +17,11 @@ With ``GRIDLITE_TEST_STORAGE=postgresql`` (and ``GRIDLITE_TEST_POSTGRES_URL``, s
 IntegrationTests/postgres/pgcluster.sh) every daemon runs on the PostgreSQL engine instead, each on a
 database of its own (kept across restarts of the same daemon); tests marked ``sqlite_only`` (they
 look at the SQLite engine's files) are skipped then.
+
+With ``GRIDLITE_TEST_AUTH=1`` (``make integration-test-auth``) every daemon these fixtures start is
+run with ``--auth`` and gets a root user (created through the localhost exception); ``uri``,
+``client()`` and ``connect_raw()`` are then authenticated as that user, so the whole suite runs
+against an authenticating server. Tests that pass ``--auth`` themselves manage their own users.
 """
 
 from __future__ import annotations
@@ -50,6 +55,9 @@ LISTENING = re.compile(r"listening on (\S+):(\d+)")
 
 _running: set["Daemon"] = set()
 
+TEST_AUTH = os.environ.get("GRIDLITE_TEST_AUTH", "") == "1"
+TEST_USER, TEST_PASSWORD = "gridlite-test-root", "gridlite-test-Passw0rd"
+
 
 def gridlite_bin() -> Path:
     """The daemon binary under test (GRIDLITE_BIN, or the debug build)."""
@@ -79,6 +87,10 @@ class Daemon:
         self.data_dir = workdir / "data"
         self.log_path = workdir / "gridlite.log"
         self.extra_args = tuple(extra_args)
+        # GRIDLITE_TEST_AUTH=1: --auth and an authenticated root user, unless the test chose --auth itself.
+        self.test_auth = TEST_AUTH and "--auth" not in self.extra_args
+        if self.test_auth:
+            self.extra_args += ("--auth",)
         self.host = "127.0.0.1"
         self.port = 0
         self.args: list[str] = []
@@ -97,6 +109,7 @@ class Daemon:
         port = self._launch(0)
         if port != 0:
             self.port = port
+            self._ensure_test_user()
             return self
         # The daemon printed the requested port rather than the bound one: use a port picked here.
         self.stop()
@@ -104,11 +117,24 @@ class Daemon:
         for _ in range(5):
             try:
                 self.port = self._launch(free_port())
+                self._ensure_test_user()
                 return self
             except DaemonError as error:  # lost the race for the port; pick another
                 last_error = error
                 self.stop()
         raise DaemonError(f"could not start gridlite on a free port: {last_error}")
+
+    def _ensure_test_user(self) -> None:
+        """In GRIDLITE_TEST_AUTH mode: the root user, through the localhost exception (once per data directory)."""
+        if not self.test_auth:
+            return
+        from pymongo.errors import OperationFailure
+        with MongoClient(self.host, self.port, serverSelectionTimeoutMS=5000) as anonymous:
+            try:
+                anonymous.admin.command("createUser", TEST_USER, pwd=TEST_PASSWORD, roles=["root"])
+            except OperationFailure as error:
+                if error.code != 13:  # 13: users exist already (a restart on the same data directory)
+                    raise
 
     def _launch(self, port: int) -> int:
         storage: list[str] = []
@@ -164,6 +190,8 @@ class Daemon:
 
     @property
     def uri(self) -> str:
+        if self.test_auth:
+            return f"mongodb://{TEST_USER}:{TEST_PASSWORD}@{self.host}:{self.port}/"
         return f"mongodb://{self.host}:{self.port}/"
 
     def client(self, **kwargs) -> MongoClient:
@@ -177,6 +205,12 @@ class Daemon:
         """A plain TCP connection to the daemon with a timeout on every operation."""
         sock = socket.create_connection((self.host, self.port), timeout=timeout)
         sock.settimeout(timeout)
+        if self.test_auth:
+            from wire_helpers import scram_sha256_authenticate
+            try:
+                scram_sha256_authenticate(sock, TEST_USER, TEST_PASSWORD)
+            except (EOFError, OSError):
+                pass  # the server closed it (e.g. beyond maxConns): the test sees a closed socket
         return sock
 
     # --- the log ---------------------------------------------------------------------------------
@@ -219,6 +253,62 @@ def _stop_all() -> None:
             daemon.stop()
         except Exception:
             pass
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _authenticated_http_clients() -> Iterator[None]:
+    """GRIDLITE_TEST_AUTH=1: HTTP requests to the gateway carry the root user's Basic credentials
+    unless a test sets its own (requests' `auth=`, or an Authorization header with http.client);
+    curl gets them from a .curlrc."""
+    if not TEST_AUTH:
+        yield
+        return
+    import base64
+    import http.client
+
+    import requests
+
+    original_request = requests.Session.request
+    original_putheader = http.client.HTTPConnection.putheader
+    original_endheaders = http.client.HTTPConnection.endheaders
+
+    def request(self, method, url, *args, **kwargs):
+        headers = kwargs.get("headers") or {}
+        if kwargs.get("auth") is None and not any(k.lower() == "authorization" for k in headers):
+            kwargs["auth"] = (TEST_USER, TEST_PASSWORD)
+        return original_request(self, method, url, *args, **kwargs)
+
+    def putheader(self, header, *values):
+        if str(header).lower() == "authorization":
+            self._gridlite_has_auth = True
+        return original_putheader(self, header, *values)
+
+    def endheaders(self, *args, **kwargs):
+        if not getattr(self, "_gridlite_has_auth", False):
+            token = base64.b64encode(f"{TEST_USER}:{TEST_PASSWORD}".encode()).decode()
+            original_putheader(self, "Authorization", f"Basic {token}")
+        self._gridlite_has_auth = False
+        return original_endheaders(self, *args, **kwargs)
+
+    # curl (run as a subprocess) reads its defaults from $CURL_HOME/.curlrc.
+    curl_home = tempfile.mkdtemp(prefix="gridlite-curl-")
+    Path(curl_home, ".curlrc").write_text(f'user = "{TEST_USER}:{TEST_PASSWORD}"\n')
+    previous_curl_home = os.environ.get("CURL_HOME")
+    os.environ["CURL_HOME"] = curl_home
+    requests.Session.request = request
+    http.client.HTTPConnection.putheader = putheader
+    http.client.HTTPConnection.endheaders = endheaders
+    try:
+        yield
+    finally:
+        requests.Session.request = original_request
+        http.client.HTTPConnection.putheader = original_putheader
+        http.client.HTTPConnection.endheaders = original_endheaders
+        if previous_curl_home is None:
+            os.environ.pop("CURL_HOME", None)
+        else:
+            os.environ["CURL_HOME"] = previous_curl_home
+        shutil.rmtree(curl_home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -471,8 +471,9 @@ def test_http_gateway_uses_the_same_users_and_roles(tmp_path):
             root.admin.command("createUser", "editor", pwd="edit-pw", roles=[{"role": "readWrite", "db": "media"}])
             fid = gridfs.GridFSBucket(root.media).upload_from_stream("clip.bin", b"video bytes" * 100)
         url = f"{gw.base}/media/fs/id/{fid}"
-        assert requests.get(url).status_code == 401
-        assert "Basic" in requests.get(url).headers.get("WWW-Authenticate", "")
+        anonymous = {"Authorization": ""}  # explicit: no credentials (also under GRIDLITE_TEST_AUTH=1)
+        assert requests.get(url, headers=anonymous).status_code == 401
+        assert "Basic" in requests.get(url, headers=anonymous).headers.get("WWW-Authenticate", "")
         assert requests.get(url, auth=("viewer@media", "wrong")).status_code == 401
         assert requests.get(url, auth=("nobody", "x")).status_code == 401
         ok = requests.get(url, auth=("viewer@media", "view-pw"))

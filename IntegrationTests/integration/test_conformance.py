@@ -16,7 +16,7 @@ EXPECTED_SUMMARY = "109 passed, 0 failed"
 
 
 def run_runner(daemon, *extra: str) -> tuple[subprocess.CompletedProcess, str]:
-    result = subprocess.run([sys.executable, str(RUNNER), "--host", daemon.host, "--port", str(daemon.port), *extra],
+    result = subprocess.run([sys.executable, str(RUNNER), "--uri", daemon.uri, *extra],
                             capture_output=True, text=True, timeout=600)
     output = result.stdout + result.stderr
     print(output)

@@ -12,7 +12,7 @@ import pytest
 
 @pytest.mark.parametrize("program", ["gridfs_bucket", "gridfs_legacy"])
 def test_libmongoc_gridfs(daemon, c_program, program: str) -> None:
-    uri = f"mongodb://{daemon.host}:{daemon.port}/?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000"
+    uri = f"{daemon.uri}?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000"
     result = subprocess.run([str(c_program(program)), uri, f"c_{program}"], capture_output=True, text=True,
                             timeout=120)
     output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"

@@ -175,10 +175,15 @@ def test_whatsmyuri(admin) -> None:
     assert 0 < int(port) < 65536
 
 
-def test_connection_status(admin) -> None:
+def test_connection_status(admin, daemon) -> None:
     reply = admin.command("connectionStatus")
-    assert reply["authInfo"]["authenticatedUsers"] == []
-    assert reply["authInfo"]["authenticatedUserRoles"] == []
+    if daemon.test_auth:  # GRIDLITE_TEST_AUTH=1: the fixtures' root user
+        from conftest import TEST_USER
+        assert reply["authInfo"]["authenticatedUsers"] == [{"user": TEST_USER, "db": "admin"}]
+        assert reply["authInfo"]["authenticatedUserRoles"] == [{"role": "root", "db": "admin"}]
+    else:
+        assert reply["authInfo"]["authenticatedUsers"] == []
+        assert reply["authInfo"]["authenticatedUserRoles"] == []
     assert reply["ok"] == 1.0
 
 

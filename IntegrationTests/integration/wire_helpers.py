@@ -145,3 +145,31 @@ def wait_closed(sock: socket.socket, timeout: float = 5.0) -> bytes:
         if not chunk:
             return bytes(received)
         received += chunk
+
+
+def scram_sha256_authenticate(sock: socket.socket, user: str, password: str, db: str = "admin") -> None:
+    """Authenticates a raw connection with SCRAM-SHA-256 (saslStart + saslContinue, skipEmptyExchange)."""
+    import base64
+    import hashlib
+    import hmac
+    import os
+
+    from bson import Binary
+
+    nonce = base64.b64encode(os.urandom(24)).decode()
+    first_bare = f"n={user},r={nonce}"
+    r1 = command(sock, {"saslStart": 1, "mechanism": "SCRAM-SHA-256", "payload": Binary(f"n,,{first_bare}".encode()),
+                        "options": {"skipEmptyExchange": True}, "$db": db})
+    assert r1.get("ok") == 1, r1
+    server_first = bytes(r1["payload"]).decode()
+    fields = dict(part.split("=", 1) for part in server_first.split(","))
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(fields["s"]), int(fields["i"]))
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    without_proof = f"c=biws,r={fields['r']}"
+    auth_message = f"{first_bare},{server_first},{without_proof}".encode()
+    signature = hmac.new(stored_key, auth_message, "sha256").digest()
+    proof = base64.b64encode(bytes(a ^ b for a, b in zip(client_key, signature))).decode()
+    r2 = command(sock, {"saslContinue": 1, "conversationId": r1["conversationId"],
+                        "payload": Binary(f"{without_proof},p={proof}".encode()), "$db": db})
+    assert r2.get("ok") == 1 and r2.get("done") is True, r2

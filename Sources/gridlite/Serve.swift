@@ -229,6 +229,7 @@ struct Serve: AsyncParsableCommand {
                 "logFormat": .string(logFormat.lowercased()),
             ]),
             "operationProfiling": .document(["slowOpThresholdMs": .int32(Int32(clamping: slowMilliseconds))]),
+            "security": .document(["authorization": .string(authOptions.enabled ? "enabled" : "disabled")]),
         ]
         if let setParameter = parameters.parsedDocument() { parsed.append("setParameter", .document(setParameter)) }
         return parsed
