@@ -45,7 +45,7 @@ C_PROGRAMS := $(patsubst $(C_SRC_DIR)/%.c,$(C_BIN_DIR)/%,$(wildcard $(C_SRC_DIR)
 CC     ?= cc
 CFLAGS ?= -O1 -g -Wall -Wextra -Werror -std=gnu11
 
-.PHONY: help deps venv build build-debug run install uninstall test test-steps unit-test c-programs integration-test conformance-test postgres-integration-test clean
+.PHONY: help deps venv build build-debug run install uninstall test test-steps unit-test c-programs integration-test integration-test-auth conformance-test postgres-integration-test clean
 
 help:
 	@echo "gridlite make targets (variables in brackets):"
@@ -55,6 +55,7 @@ help:
 	@echo "  make test              unit + conformance + integration tests against the debug build"
 	@echo "  make unit-test         swift test (after make build-debug)"
 	@echo "  make integration-test  pytest IntegrationTests/integration against the debug binary [PYTEST_ARGS]"
+	@echo "  make integration-test-auth  the integration tests with --auth and authenticated clients (GRIDLITE_TEST_AUTH=1)"
 	@echo "  make conformance-test  MongoDB's unified-format GridFS tests against a fresh daemon"
 	@echo "  make postgres-integration-test  the integration + conformance suites on PostgreSQL-backed daemons"
 	@echo "                         (inside IntegrationTests/postgres/pgcluster.sh run ..., as make test does)"
@@ -146,6 +147,7 @@ test-steps:
 	$(MAKE) --no-print-directory conformance-test
 	$(MAKE) --no-print-directory integration-test
 	$(MAKE) --no-print-directory postgres-integration-test
+	$(MAKE) --no-print-directory integration-test-auth
 
 unit-test:
 	swift test $(SWIFT_FLAGS) --skip-build
@@ -170,6 +172,14 @@ postgres-integration-test:
 	  CONFORMANCE_SERVE_ARGS="--storage $$(cd IntegrationTests/integration && "$(CURDIR)/$(VENV_PY)" -c 'import postgres_support; print(postgres_support.fresh_database_url("conf"))')"
 	GRIDLITE_TEST_STORAGE=postgresql GRIDLITE_BIN="$(GRIDLITE_BIN)" GRIDLITE_C_BIN_DIR="$(CURDIR)/$(C_BIN_DIR)" \
 	  "$(VENV_PY)" -m pytest IntegrationTests/integration $(PYTEST_ARGS)
+
+# The same suite with every fixture daemon started with --auth and a root user, the tests' clients
+# authenticated (GRIDLITE_TEST_AUTH=1, see conftest.py): nothing may silently depend on being anonymous.
+# The soak test starts its own unauthenticated daemon, so it runs only in integration-test.
+integration-test-auth:
+	@test -x "$(GRIDLITE_BIN)" || { echo "integration-test-auth: $(GRIDLITE_BIN) not found; run make build-debug" >&2; exit 1; }
+	GRIDLITE_TEST_AUTH=1 GRIDLITE_BIN="$(GRIDLITE_BIN)" GRIDLITE_C_BIN_DIR="$(CURDIR)/$(C_BIN_DIR)" \
+	  "$(VENV_PY)" -m pytest IntegrationTests/integration --deselect IntegrationTests/integration/test_soak.py $(PYTEST_ARGS)
 
 # The GridFS unified-format suite against a fresh daemon; prints the runner's `N passed, N failed` line.
 CONFORMANCE_SERVE_ARGS ?=
