@@ -74,6 +74,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def credentials() -> dict:
+    """pymongo keyword arguments for the fixtures' user under GRIDLITE_TEST_AUTH=1 (for clients built
+    from a host and port, e.g. through a proxy); empty otherwise."""
+    return {"username": TEST_USER, "password": TEST_PASSWORD} if TEST_AUTH else {}
+
+
 class DaemonError(RuntimeError):
     """The daemon did not start, or exited."""
 
@@ -90,7 +96,7 @@ class Daemon:
         # GRIDLITE_TEST_AUTH=1: --auth and an authenticated root user, unless the test chose --auth itself.
         self.test_auth = TEST_AUTH and "--auth" not in self.extra_args
         if self.test_auth:
-            self.extra_args += ("--auth",)
+            self.extra_args = ("--auth", *self.extra_args)
         self.host = "127.0.0.1"
         self.port = 0
         self.args: list[str] = []

@@ -195,14 +195,14 @@ def test_retryable_write_error_label_in_load_balanced_mode(admin, test_commands_
     # RetryableWriteError (as mongod 4.4+ adds it) and pymongo retries the write once.
     listener = Finds()
     d = test_commands_daemon
-    with MongoClient(d.host, d.port, loadBalanced=True, event_listeners=[listener]) as c:
+    with MongoClient(d.uri, loadBalanced=True, event_listeners=[listener]) as c:
         c.fp_rw.c.drop()
         fail_command(admin, {"times": 1}, failCommands=["insert"], errorCode=91)
         c.fp_rw.c.insert_one({"_id": 1})
         assert listener.names.count("insert") == 2
         assert c.fp_rw.c.count_documents({}) == 1
         # With retryWrites=false no txnNumber is sent: no label, no retry.
-    with MongoClient(d.host, d.port, loadBalanced=True, retryWrites=False) as c:
+    with MongoClient(d.uri, loadBalanced=True, retryWrites=False) as c:
         fail_command(admin, {"times": 1}, failCommands=["insert"], errorCode=91)
         with pytest.raises(NotPrimaryError) as info:
             c.fp_rw.c.insert_one({"_id": 2})

@@ -18,7 +18,7 @@ import pytest
 from bson import ObjectId
 from pymongo import MongoClient
 
-from conftest import REPO_ROOT, free_port
+from conftest import REPO_ROOT, credentials, free_port
 from wire_helpers import command
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -26,7 +26,7 @@ HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
 def lb_client(host: str, port: int, **kwargs) -> MongoClient:
     return MongoClient(host, port, loadBalanced=True, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000,
-                       socketTimeoutMS=30000, **kwargs)
+                       socketTimeoutMS=30000, **credentials(), **kwargs)
 
 
 def hello_over(host: str, port: int, **fields) -> dict:
