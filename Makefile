@@ -13,9 +13,9 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 # System packages (Debian/Ubuntu names) the package and the C tests link against, and the tools the
-# integration tests run (haproxy: test_load_balanced.py runs it in front of the daemon; postgresql: the PostgreSQL engine's tests start a
+# integration tests run (haproxy: test_load_balanced.py runs it in front of the daemon; openssl: the TLS tests make their certificates with it; postgresql: the PostgreSQL engine's tests start a
 # throw-away cluster with it, IntegrationTests/postgres/pgcluster.sh).
-APT_PACKAGES := libbson-dev libmongoc-dev libpcre2-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev libssl-dev pkg-config curl nginx-light chromium chromium-driver haproxy postgresql
+APT_PACKAGES := libbson-dev libmongoc-dev libpcre2-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev libssl-dev pkg-config openssl curl nginx-light chromium chromium-driver haproxy postgresql
 # The same, as pkg-config modules (used where dpkg is not available).
 PKG_MODULES  := libbson-1.0 libmongoc-1.0 libpcre2-8 sqlite3 libcrypto
 
@@ -59,6 +59,8 @@ help:
 	@echo "  make conformance-test  MongoDB's unified-format GridFS tests against a fresh daemon"
 	@echo "  make postgres-integration-test  the integration + conformance suites on PostgreSQL-backed daemons"
 	@echo "                         (inside IntegrationTests/postgres/pgcluster.sh run ..., as make test does)"
+	@echo "  make test-tls          the whole integration suite with every daemon in requireTLS, every client over TLS [PYTEST_ARGS]"
+	@echo "  make bench-tls         TLS cost as ratios of plain in one run: 256 MiB up/down, connections/s (release)"
 	@echo "  make c-programs        build the libmongoc test programs"
 	@echo "  make bench             release benchmarks against the peers, writes docs/benchmarks.md (~5 min) [BENCH_RUNS]"
 	@echo "  make bench-postgres    the PostgreSQL engine vs the SQLite engine in one run (docs/scaling.md)"
@@ -180,6 +182,13 @@ integration-test-auth:
 	@test -x "$(GRIDLITE_BIN)" || { echo "integration-test-auth: $(GRIDLITE_BIN) not found; run make build-debug" >&2; exit 1; }
 	GRIDLITE_TEST_AUTH=1 GRIDLITE_BIN="$(GRIDLITE_BIN)" GRIDLITE_C_BIN_DIR="$(CURDIR)/$(C_BIN_DIR)" \
 	  "$(VENV_PY)" -m pytest IntegrationTests/integration --deselect IntegrationTests/integration/test_soak.py $(PYTEST_ARGS)
+# The same integration suite with GRIDLITE_TEST_TLS=1: every daemon requires TLS (certificates made
+# at test time), every fixture client connects over TLS (docs/security.md).
+.PHONY: test-tls
+test-tls: deps venv
+	$(MAKE) --no-print-directory build-debug
+	$(MAKE) --no-print-directory c-programs
+	GRIDLITE_TEST_TLS=1 $(MAKE) --no-print-directory integration-test
 
 # The GridFS unified-format suite against a fresh daemon; prints the runner's `N passed, N failed` line.
 CONFORMANCE_SERVE_ARGS ?=
@@ -222,6 +231,13 @@ bench-postgres: deps venv
 	swift build -c release --product gridlite
 	IntegrationTests/postgres/pgcluster.sh run "$(VENV_PY)" bench/postgres_bench.py \
 	  --gridlite "$$(swift build -c release --show-bin-path)/gridlite" $(BENCH_ARGS)
+# --- make bench-tls: TLS against plain on one allowTLS daemon, as ratios (bench/tls_bench.py) -------------
+TLS_BENCH_ARGS ?=
+
+.PHONY: bench-tls
+bench-tls: deps venv
+	swift build $(SWIFT_FLAGS) -c release --product gridlite
+	"$(VENV_PY)" bench/tls_bench.py --gridlite .build/release/gridlite $(TLS_BENCH_ARGS)
 
 # --- make soak: 200 connections of GridFS/CRUD/cursor load plus hostile sockets for SOAK_SECONDS -----------
 # (IntegrationTests/soak/soak.py; a 60-second run of it is IntegrationTests/integration/test_soak.py in `make test`.)

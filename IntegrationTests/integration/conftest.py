@@ -12,6 +12,7 @@ Fixtures:
 - ``test_commands_daemon``: a second shared daemon with ``--setParameter enableTestCommands=1``.
 - ``client``: a pymongo client connected to the session daemon.
 - ``c_program``: ``c_program("handshake")`` returns the path of a compiled C test program.
+- ``tls_pki``: test certificates (a CA, server and client certificates) made with openssl.
 
 With ``GRIDLITE_TEST_STORAGE=postgresql`` (and ``GRIDLITE_TEST_POSTGRES_URL``, see
 IntegrationTests/postgres/pgcluster.sh) every daemon runs on the PostgreSQL engine instead, each on a
@@ -22,6 +23,11 @@ With ``GRIDLITE_TEST_AUTH=1`` (``make integration-test-auth``) every daemon thes
 run with ``--auth`` and gets a root user (created through the localhost exception); ``uri``,
 ``client()`` and ``connect_raw()`` are then authenticated as that user, so the whole suite runs
 against an authenticating server. Tests that pass ``--auth`` themselves manage their own users.
+
+``GRIDLITE_TEST_TLS=1`` runs every daemon with ``--tlsMode requireTLS`` and a certificate made at
+test time (unless a test passes its own ``--tlsMode``), and every client of these fixtures
+(``client()``, ``uri``, ``uri_with()``, ``uri_options``, ``connect_raw``) connects over TLS
+(``make test-tls``). Both switches may be combined.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -44,6 +51,7 @@ from pymongo import MongoClient
 import postgres_support
 
 from gridfs_support import fresh_database
+from tls_support import PKI, make_pki
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 C_SRC_DIR = Path(__file__).resolve().parent / "c"
@@ -57,6 +65,18 @@ _running: set["Daemon"] = set()
 
 TEST_AUTH = os.environ.get("GRIDLITE_TEST_AUTH", "") == "1"
 TEST_USER, TEST_PASSWORD = "gridlite-test-root", "gridlite-test-Passw0rd"
+TEST_TLS = os.environ.get("GRIDLITE_TEST_TLS", "") not in ("", "0")
+_suite_pki: PKI | None = None
+
+
+def suite_pki() -> PKI:
+    """The certificates of this test run (made once, in a temporary directory removed at exit)."""
+    global _suite_pki
+    if _suite_pki is None:
+        directory = Path(tempfile.mkdtemp(prefix="gridlite-pki-"))
+        atexit.register(shutil.rmtree, directory, True)
+        _suite_pki = make_pki(directory)
+    return _suite_pki
 
 
 def gridlite_bin() -> Path:
@@ -97,6 +117,11 @@ class Daemon:
         self.test_auth = TEST_AUTH and "--auth" not in self.extra_args
         if self.test_auth:
             self.extra_args = ("--auth", *self.extra_args)
+        # Under GRIDLITE_TEST_TLS every daemon requires TLS, unless the test chose its own mode.
+        self.tls = TEST_TLS and "--tlsMode" not in self.extra_args
+        if self.tls:
+            self.extra_args = ("--tlsMode", "requireTLS", "--tlsCertificateKeyFile", suite_pki().server,
+                               *self.extra_args)
         self.host = "127.0.0.1"
         self.port = 0
         self.args: list[str] = []
@@ -135,7 +160,8 @@ class Daemon:
         if not self.test_auth:
             return
         from pymongo.errors import OperationFailure
-        with MongoClient(self.host, self.port, serverSelectionTimeoutMS=5000) as anonymous:
+        tls = {"tls": True, "tlsCAFile": suite_pki().ca} if self.tls else {}
+        with MongoClient(self.host, self.port, serverSelectionTimeoutMS=5000, **tls) as anonymous:
             try:
                 anonymous.admin.command("createUser", TEST_USER, pwd=TEST_PASSWORD, roles=["root"])
             except OperationFailure as error:
@@ -196,9 +222,19 @@ class Daemon:
 
     @property
     def uri(self) -> str:
-        if self.test_auth:
-            return f"mongodb://{TEST_USER}:{TEST_PASSWORD}@{self.host}:{self.port}/"
-        return f"mongodb://{self.host}:{self.port}/"
+        """`mongodb://[user:password@]host:port/`, with `?tls=true&tlsCAFile=…` when the daemon requires TLS."""
+        return self.uri_with("")
+
+    def uri_with(self, options: str) -> str:
+        """The URI with `options` (`a=1&b=2`) and, when the daemon requires TLS, the TLS options."""
+        credentials = f"{TEST_USER}:{TEST_PASSWORD}@" if self.test_auth else ""
+        query = "&".join(part for part in (options, self.uri_options[1:]) if part)
+        return f"mongodb://{credentials}{self.host}:{self.port}/" + (f"?{query}" if query else "")
+
+    @property
+    def uri_options(self) -> str:
+        """`&tls=true&tlsCAFile=…` when the daemon requires TLS (append to a URI's options), else ""."""
+        return f"&tls=true&tlsCAFile={suite_pki().ca}" if self.tls else ""
 
     def client(self, **kwargs) -> MongoClient:
         """A new pymongo client for this daemon (close it, or use it in a `with`)."""
@@ -208,9 +244,12 @@ class Daemon:
         return MongoClient(self.uri, **options)
 
     def connect_raw(self, timeout: float = 5.0) -> socket.socket:
-        """A plain TCP connection to the daemon with a timeout on every operation."""
+        """A TCP connection to the daemon (TLS when it requires TLS) with a timeout on every operation."""
         sock = socket.create_connection((self.host, self.port), timeout=timeout)
         sock.settimeout(timeout)
+        if self.tls:
+            context = ssl.create_default_context(cafile=suite_pki().ca)
+            sock = context.wrap_socket(sock, server_hostname=self.host)
         if self.test_auth:
             from wire_helpers import scram_sha256_authenticate
             try:
@@ -376,6 +415,12 @@ def daemon_factory(gridlite_binary: Path, tmp_path: Path) -> Iterator[Callable[.
         d.stop()
         print(f"--- gridlite log (port {d.port}) ---")
         print(d.log()[-20000:])
+
+
+@pytest.fixture(scope="session")
+def tls_pki() -> PKI:
+    """Test certificates (see tls_support.py), made once per run with openssl."""
+    return suite_pki()
 
 
 @pytest.fixture

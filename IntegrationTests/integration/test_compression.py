@@ -265,8 +265,7 @@ def test_pymongo_gridfs_round_trip(daemon, wire_log, compressor: str) -> None:
 @pytest.mark.parametrize("compressor", ["zstd", "snappy"])
 def test_libmongoc_gridfs_with_compression(daemon, c_program, compressor: str) -> None:
     since = daemon.log_offset()
-    uri = (f"{daemon.uri}?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000"
-           f"&compressors={compressor}")
+    uri = daemon.uri_with(f"serverSelectionTimeoutMS=5000&connectTimeoutMS=5000&compressors={compressor}")
     result = subprocess.run([str(c_program("gridfs_bucket")), uri, f"c_compressed_{compressor}"],
                             capture_output=True, text=True, timeout=120)
     output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"

@@ -12,7 +12,7 @@ import pytest
 
 @pytest.mark.parametrize("program", ["gridfs_bucket", "gridfs_legacy"])
 def test_libmongoc_gridfs(daemon, c_program, program: str) -> None:
-    uri = f"{daemon.uri}?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000"
+    uri = daemon.uri_with("serverSelectionTimeoutMS=5000&connectTimeoutMS=5000")
     result = subprocess.run([str(c_program(program)), uri, f"c_{program}"], capture_output=True, text=True,
                             timeout=120)
     output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
@@ -27,7 +27,7 @@ def test_libmongoc_gridfs_with_fail_points(test_commands_daemon, c_program) -> N
     # c/gridfs_fail_points.c: retryable reads after a closed connection and after 10107, the same
     # failure surfacing with retryReads=false, maxTimeMS under a blocked find, a failed chunk insert.
     d = test_commands_daemon
-    uri = f"{d.uri}?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000"
+    uri = d.uri_with("serverSelectionTimeoutMS=5000&connectTimeoutMS=5000")
     result = subprocess.run([str(c_program("gridfs_fail_points")), uri], capture_output=True, text=True, timeout=120)
     output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     print(output)

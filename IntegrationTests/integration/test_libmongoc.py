@@ -14,7 +14,7 @@ def run_handshake(c_program, uri: str, *args: str) -> subprocess.CompletedProces
 
 
 def mongoc_uri(daemon) -> str:
-    return f"{daemon.uri}?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000"
+    return daemon.uri_with("serverSelectionTimeoutMS=5000&connectTimeoutMS=5000")
 
 
 def test_libmongoc_ping(daemon, c_program) -> None:

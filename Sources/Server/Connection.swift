@@ -15,6 +15,8 @@ import Wire
 /// requests for `serverStatus.network` and registers itself for `currentOp`.
 struct Connection {
     let channel: NIOAsyncChannel<WireFrame, ByteBuffer>
+    /// Plain or TLS, decided by the pipeline before the first frame.
+    let transport: ConnectionTransport
     let dispatcher: CommandDispatcher
     let hooks: ConnectionHooks
     let counters: ServerCounters
@@ -27,16 +29,32 @@ struct Connection {
 
     func run() async {
         let nio = channel.channel
+        let tls: TLSConnectionFacts?
+        // A client that has not sent its first bytes yet is closed by a graceful shutdown.
+        let outcome = await withGracefulShutdownHandler {
+            await transport.outcome()
+        } onGracefulShutdown: {
+            nio.close(promise: nil)
+        }
+        switch outcome {
+        case .plain: tls = nil
+        case .tls(let facts): tls = facts
+        case .closed:
+            // Refused or failed before the first message (the reason is logged); the wrapper must be finished.
+            try? await channel.executeThenClose { _, _ in }
+            return
+        }
         let id = counters.connectionOpened()
         var log = logger
         log[metadataKey: "conn"] = "\(id)"
         let info = ConnectionInfo(
-            id: id, remoteAddress: Connection.describe(nio.remoteAddress), localAddress: Connection.describe(nio.localAddress))
+            id: id, remoteAddress: Connection.describe(nio.remoteAddress), localAddress: Connection.describe(nio.localAddress),
+            tls: tls)
         // The context carries this connection's session; it is replaced (never shared) when a
         // command returns a session change.
         var context = makeContext(info, log)
         let activity = context.register()
-        log.debug("connection accepted", metadata: ["peer": "\(info.remoteAddress)"])
+        log.debug("connection accepted", metadata: ["peer": "\(info.remoteAddress)", "tls": "\(tls.map(\.version) ?? "no")"])
         let gate = ConnectionGate(channel: nio, drainLimit: drainLimit)
         var lastCompressor: MessageCompressor?
         do {

@@ -12,7 +12,7 @@ import Wire
 /// requests in order. It is a `Service`: graceful shutdown stops accepting, lets in-flight
 /// commands finish and reply, then closes every connection.
 public final class GridliteServer: Service, Sendable {
-    private let channel: NIOAsyncChannel<NIOAsyncChannel<WireFrame, ByteBuffer>, Never>
+    private let channel: NIOAsyncChannel<AcceptedConnection, Never>
     private let configuration: ServerConfiguration
     private let logger: Logger
     private let makeContext: @Sendable (ConnectionInfo, Logger) -> CommandContext
@@ -52,6 +52,8 @@ public final class GridliteServer: Service, Sendable {
         let maxSize = configuration.maxMessageSize
         let budget = configuration.maxIncomingBytesInFlight.map { IncomingByteBudget(limit: $0) }
         let limits = WireFrameHandler.Limits(budget: budget, frameReadTimeout: configuration.frameReadTimeout)
+        let tls = configuration.tls
+        let readTimeout = configuration.frameReadTimeout
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -59,9 +61,15 @@ public final class GridliteServer: Service, Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .bind(host: configuration.host, port: configuration.port) { child in
                 child.eventLoop.makeCompletedFuture {
+                    // The sniffer decides plain or TLS from the first bytes and inserts TLS behind itself.
+                    let transport = ConnectionTransport(eventLoop: child.eventLoop)
+                    try child.pipeline.syncOperations.addHandler(
+                        TLSSniffer(settings: tls, timeout: readTimeout, transport: transport, logger: logger))
                     try child.pipeline.syncOperations.addHandler(
                         WireFrameHandler(maxMessageLength: maxSize, limits: limits))
-                    return try NIOAsyncChannel<WireFrame, ByteBuffer>(wrappingChannelSynchronously: child)
+                    return AcceptedConnection(
+                        channel: try NIOAsyncChannel<WireFrame, ByteBuffer>(wrappingChannelSynchronously: child),
+                        transport: transport)
                 }
             }
         let port = channel.channel.localAddress?.port ?? configuration.port
@@ -71,7 +79,7 @@ public final class GridliteServer: Service, Sendable {
     }
 
     private init(
-        channel: NIOAsyncChannel<NIOAsyncChannel<WireFrame, ByteBuffer>, Never>, configuration: ServerConfiguration,
+        channel: NIOAsyncChannel<AcceptedConnection, Never>, configuration: ServerConfiguration,
         logger: Logger, makeContext: @escaping @Sendable (ConnectionInfo, Logger) -> CommandContext,
         dispatcher: CommandDispatcher, hooks: ConnectionHooks, counters: ServerCounters,
         executor: (any TaskExecutor)?, boundPort: Int, incomingBytes: IncomingByteBudget?
@@ -96,7 +104,8 @@ public final class GridliteServer: Service, Sendable {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await channel.executeThenClose { inbound in
-                    for try await connection in inbound {
+                    for try await accepted in inbound {
+                        let connection = accepted.channel
                         guard admit(connection.channel) else {
                             // The async wrapper must be finished, not just dropped: closes the channel.
                             group.addTask { try? await connection.executeThenClose { _, _ in } }
@@ -104,7 +113,7 @@ public final class GridliteServer: Service, Sendable {
                         }
                         group.addTask(executorPreference: self.executor) {
                             await Connection(
-                                channel: connection, dispatcher: self.dispatcher, hooks: self.hooks,
+                                channel: connection, transport: accepted.transport, dispatcher: self.dispatcher, hooks: self.hooks,
                                 counters: self.counters, compression: self.compression, logger: self.logger,
                                 drainLimit: self.configuration.shutdownDrainLimit, makeContext: self.makeContext
                             ).run()
@@ -131,6 +140,12 @@ public final class GridliteServer: Service, Sendable {
                        metadata: ["peer": "\(peer)", "open": "\(open - 1)", "maxConns": "\(configuration.maxConnections)"])
         return false
     }
+}
+
+/// An accepted connection: its async channel and what its first bytes turn out to be.
+struct AcceptedConnection: Sendable {
+    let channel: NIOAsyncChannel<WireFrame, ByteBuffer>
+    let transport: ConnectionTransport
 }
 
 /// Callbacks the server makes around a connection's life (e.g. to free its cursors).

@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     /// On graceful shutdown, how long a connection may take to deliver replies already written
     /// (a large batch to a slow reader) before it is closed anyway.
     public var shutdownDrainLimit: TimeAmount = .seconds(10)
+    /// TLS (`--tlsMode` and the certificate contexts); plain only by default.
+    public var tls: TLSServerSettings = .disabled
 
     /// The default ``maxConnections``: see docs/reliability.md for the reasoning.
     public static let defaultMaxConnections = 10_000

@@ -13,4 +13,7 @@ struct Gridlite: AsyncParsableCommand {
         subcommands: [Serve.self, Users.self, FsckCommand.self],
         defaultSubcommand: nil
     )
+
+    /// Runs the command line, with `serve` options from `GRIDLITE_*` variables (EnvironmentOptions.swift).
+    static func main() async { await EnvironmentOptions.main() }
 }

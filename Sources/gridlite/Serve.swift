@@ -14,9 +14,11 @@ import Storage
 
 /// `gridlite serve`: runs the daemon until SIGINT or SIGTERM.
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the server.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server.",
+        discussion: "Every option can also be set with an environment variable GRIDLITE_<OPTION IN UPPER SNAKE CASE> (GRIDLITE_PORT, GRIDLITE_DATA_DIR, GRIDLITE_TLS_MODE, ...); the command line wins.")
 
-    @Option(help: "Address to listen on.")
+    @Option(name: [.customLong("host"), .customLong("bind_ip")], help: "Address to listen on (--bind_ip as mongod).")
     var host: String = "127.0.0.1"
 
     @Option(help: "Port to listen on, 0-65535 (0 picks a free port).")
@@ -57,11 +59,14 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var authOptions: AuthOptions
 
     @OptionGroup var parameters: ParameterOptions
+    @OptionGroup(title: "TLS")
+    var tls: TLSOptions
 
     @OptionGroup var storageOptions: StorageOptions
 
     func run() async throws {
         let logger = try setUpLogging()
+        EnvironmentOptions.logApplied(logger: logger)
         try checkOptions()
         http.check()
         let prometheus = PrometheusExport.bootstrap()  // before anything makes a metric
@@ -78,6 +83,7 @@ struct Serve: AsyncParsableCommand {
         } catch {
             Serve.fail("\(error)")
         }
+        let tlsSettings = tls.settings()
         let openFiles = FileLimit.raiseToHardLimit(logger: logger)
         // As mongod: connections are capped at 80% of the open-file limit, leaving room for the
         // database, segment files and the WAL.
@@ -100,6 +106,7 @@ struct Serve: AsyncParsableCommand {
             maxIncomingBytesInFlight: maxIncomingBytesInFlight > 0 ? maxIncomingBytesInFlight : nil,
             frameReadTimeout: frameReadTimeoutSecs > 0 ? .seconds(Int64(frameReadTimeoutSecs)) : nil)
         serverConfiguration.compressors = compressors
+        serverConfiguration.tls = tlsSettings
         logger.info("limits: \(Serve.describeLimits(serverConfiguration, openFiles: openFiles))")
 
         let cursors = CursorRegistry()
@@ -144,7 +151,9 @@ struct Serve: AsyncParsableCommand {
                         storage: storage, memory: IdleMemoryRelease(counters: counters), logger: logger)),
                 ] + (gateway.map { [.init(service: $0)] } ?? []),
                 logger: logger))
-        let signals = await SignalWatcher.start(logger: logger) { await group.triggerGracefulShutdown() }
+        let signals = await SignalWatcher.start(logger: logger, reload: TLSOptions.reloader(tlsSettings, logger: logger)) {
+            await group.triggerGracefulShutdown()
+        }
         try await group.run()
         signals.cancel()
         executor.shutdown()
@@ -222,6 +231,7 @@ struct Serve: AsyncParsableCommand {
                 "maxIncomingBytesInFlight": .int64(Int64(maxIncomingBytesInFlight)),
                 "frameReadTimeoutSecs": .int32(Int32(clamping: frameReadTimeoutSecs)),
                 "compression": .document(["compressors": .string(networkMessageCompressors)]),
+                "tls": .document(tls.parsedOptions),
             ]),
             "storage": .document(["dbPath": .string(dataPath), "engine": .string(storageOptions.value == nil ? "sqlite" : "postgresql")]),
             "systemLog": .document([
@@ -246,7 +256,7 @@ struct Serve: AsyncParsableCommand {
 
     /// Prints one line to stderr and exits with status 1.
     static func fail(_ message: String) -> Never {
-        let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        let line = message.split(whereSeparator: \.isNewline).joined(separator: " ") + EnvironmentOptions.sourceNote(for: message)
         FileHandle.standardError.write(Data("gridlite: \(line)\n".utf8))
         Foundation.exit(1)
     }

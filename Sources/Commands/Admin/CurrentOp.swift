@@ -62,6 +62,12 @@ public enum CurrentOpCommand: CommandHandler {
             "connectionId": .int64(id),
             "client": .string(session.connection.remoteAddress),
         ]
+        if let tls = session.connection.tls {
+            // gridlite's own field (mongod's currentOp has none): the connection's TLS version and client certificate.
+            var facts: BSONDocument = ["version": .string(tls.version)]
+            if let subject = tls.clientCertificateSubject { facts.append("clientCertificateSubject", .string(subject)) }
+            doc.append("tls", .document(facts))
+        }
         if let app = session.applicationName { doc.append("appName", .string(app)) }
         if let metadata = session.clientMetadata { doc.append("clientMetadata", .document(metadata.document)) }
         doc.append("active", .bool(entry.operation != nil))

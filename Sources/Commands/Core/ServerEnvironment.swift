@@ -99,12 +99,15 @@ public struct ConnectionInfo: Sendable, Hashable {
     public let remoteAddress: String
     /// Our `host:port` on this connection.
     public let localAddress: String
+    /// What TLS negotiated; nil for a plain connection.
+    public let tls: TLSConnectionFacts?
 
     /// Creates connection facts.
-    public init(id: Int64, remoteAddress: String, localAddress: String) {
+    public init(id: Int64, remoteAddress: String, localAddress: String, tls: TLSConnectionFacts? = nil) {
         self.id = id
         self.remoteAddress = remoteAddress
         self.localAddress = localAddress
+        self.tls = tls
     }
 }
 

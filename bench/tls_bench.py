@@ -1,0 +1,180 @@
+"""`make bench-tls`: what TLS costs, as ratios against plain measured in the same run on the same
+daemon (`--tlsMode allowTLS` serves both on one port).
+
+- throughput: a 256 MiB GridFS upload and download with pymongo, plain and TLS, alternating;
+- connection rate: new TCP connections that each do one `hello` and close (plain), and the same
+  with a full TLS handshake first (TLS), for a fixed time each, alternating.
+
+Certificates are made at run time with openssl (IntegrationTests/integration/tls_support.py).
+Prints a Markdown table with the load average; writes bench/results/tls.json.
+
+Usage: python bench/tls_bench.py --gridlite BIN [--mib 256] [--runs 3] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import bson
+import gridfs
+from pymongo import MongoClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "IntegrationTests" / "integration"))
+from tls_support import make_pki  # noqa: E402
+
+MiB = 1024 * 1024
+
+
+def hello_message(request_id: int) -> bytes:
+    body = bson.encode({"hello": 1, "$db": "admin"})
+    payload = (0).to_bytes(4, "little") + b"\x00" + body
+    return ((16 + len(payload)).to_bytes(4, "little") + request_id.to_bytes(4, "little")
+            + (0).to_bytes(4, "little") + (2013).to_bytes(4, "little") + payload)
+
+
+def read_reply(sock) -> None:
+    header = b""
+    while len(header) < 4:
+        chunk = sock.recv(4 - len(header))
+        if not chunk:
+            raise ConnectionError("closed")
+        header += chunk
+    remaining = int.from_bytes(header, "little") - 4
+    while remaining > 0:
+        chunk = sock.recv(remaining)
+        if not chunk:
+            raise ConnectionError("closed")
+        remaining -= len(chunk)
+
+
+def connection_rate(port: int, context: ssl.SSLContext | None, seconds: float) -> float:
+    """Connections per second, each: connect, (TLS handshake), hello, reply, close."""
+    message = hello_message(1)
+    count = 0
+    deadline = time.perf_counter() + seconds
+    began = time.perf_counter()
+    while time.perf_counter() < deadline:
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = context.wrap_socket(raw, server_hostname="localhost") if context else raw
+        sock.sendall(message)
+        read_reply(sock)
+        sock.close()
+        count += 1
+    return count / (time.perf_counter() - began)
+
+
+def throughput(client: MongoClient, data: bytes, name: str) -> tuple[float, float]:
+    """(upload MiB/s, download MiB/s) of one GridFS file."""
+    db = client["tls_bench"]
+    bucket = gridfs.GridFSBucket(db)
+    started = time.perf_counter()
+    file_id = bucket.upload_from_stream(name, data)
+    upload = time.perf_counter() - started
+    started = time.perf_counter()
+    stream = bucket.open_download_stream(file_id)
+    size = 0
+    while chunk := stream.read(8 * MiB):
+        size += len(chunk)
+    download = time.perf_counter() - started
+    assert size == len(data)
+    bucket.delete(file_id)
+    return len(data) / MiB / upload, len(data) / MiB / download
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gridlite", required=True)
+    parser.add_argument("--mib", type=int, default=256)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="gridlite-tls-bench-"))
+    process = None
+    try:
+        pki = make_pki(work / "pki")
+        log = work / "gridlite.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [args.gridlite, "serve", "--port", "0", "--data-dir", str(work / "data"), "--log-level", "info",
+                 "--tlsMode", "allowTLS", "--tlsCertificateKeyFile", pki.server],
+                stdout=out, stderr=subprocess.STDOUT)
+        port = 0
+        for _ in range(600):
+            match = re.search(r"listening on \S+:(\d+)", log.read_text(errors="replace"))
+            if match:
+                port = int(match.group(1))
+                break
+            time.sleep(0.05)
+        if not port:
+            print(log.read_text(), file=sys.stderr)
+            return 1
+
+        load_before = os.getloadavg()
+        data = os.urandom(args.mib * MiB)
+        context = ssl.create_default_context(cafile=pki.ca)
+        results: dict[str, list[float]] = {k: [] for k in (
+            "plain_up", "plain_down", "tls_up", "tls_down", "plain_conn", "tls_conn")}
+        uri = f"mongodb://127.0.0.1:{port}/"
+        with MongoClient(uri, serverSelectionTimeoutMS=10000) as plain, \
+                MongoClient(uri, tls=True, tlsCAFile=pki.ca, serverSelectionTimeoutMS=10000) as secure:
+            throughput(plain, data[: 8 * MiB], "warm-plain")
+            throughput(secure, data[: 8 * MiB], "warm-tls")
+            for run in range(args.runs):
+                for kind, client in (("plain", plain), ("tls", secure)) if run % 2 == 0 else \
+                        (("tls", secure), ("plain", plain)):
+                    up, down = throughput(client, data, f"{kind}-{run}")
+                    results[f"{kind}_up"].append(up)
+                    results[f"{kind}_down"].append(down)
+        for run in range(args.runs):
+            order = (("plain", None), ("tls", context)) if run % 2 == 0 else (("tls", context), ("plain", None))
+            for kind, ctx in order:
+                results[f"{kind}_conn"].append(connection_rate(port, ctx, args.seconds))
+        load_after = os.getloadavg()
+
+        med = {k: statistics.median(v) for k, v in results.items()}
+        rows = [
+            ("upload (MiB/s)", med["plain_up"], med["tls_up"]),
+            ("download (MiB/s)", med["plain_down"], med["tls_down"]),
+            ("connections/s (connect + hello + close)", med["plain_conn"], med["tls_conn"]),
+        ]
+        print(f"gridlite TLS bench: {args.mib} MiB file, {args.runs} runs (median), binary {args.gridlite}")
+        print(f"load average before {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, "
+              f"after {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f} ({os.cpu_count()} cores)")
+        print()
+        print("| measure | plain | TLS | TLS / plain |")
+        print("| --- | ---: | ---: | ---: |")
+        for name, p, t in rows:
+            print(f"| {name} | {p:.1f} | {t:.1f} | {t / p:.2f}× |")
+        out_dir = ROOT / "bench" / "results"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "tls.json").write_text(json.dumps(
+            {"runs": results, "median": med, "load_before": load_before, "load_after": load_after,
+             "mib": args.mib, "binary": args.gridlite}, indent=2))
+        return 0
+    finally:
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
