@@ -66,7 +66,6 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try setUpLogging()
-        EnvironmentOptions.logApplied(logger: logger)
         try checkOptions()
         http.check()
         let prometheus = PrometheusExport.bootstrap()  // before anything makes a metric
@@ -84,6 +83,7 @@ struct Serve: AsyncParsableCommand {
             Serve.fail("\(error)")
         }
         let tlsSettings = tls.settings()
+        EnvironmentOptions.logApplied(logger: logger)
         let openFiles = FileLimit.raiseToHardLimit(logger: logger)
         // As mongod: connections are capped at 80% of the open-file limit, leaving room for the
         // database, segment files and the WAL.

@@ -63,6 +63,14 @@ struct TLSOptions: ParsableArguments {
 
     /// A file's bytes, or an error naming the option, the path and the cause.
     static func read(_ path: String, option: String) throws(TLSSetupError) -> [UInt8] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw TLSSetupError("cannot read \(option) \(path): no such file")
+        }
+        guard !isDirectory.boolValue else { throw TLSSetupError("cannot read \(option) \(path): it is a directory") }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw TLSSetupError("cannot read \(option) \(path): permission denied")
+        }
         do {
             return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
