@@ -135,3 +135,23 @@ def test_every_serve_option_has_a_documented_variable() -> None:
     readme = (REPO_ROOT / "README.md").read_text()
     missing = [f"GRIDLITE_{upper_snake(o)}" for o in options if f"GRIDLITE_{upper_snake(o)}" not in readme]
     assert not missing, f"README's environment table lacks {missing}"
+
+
+def test_auth_flag_from_the_environment(tmp_path) -> None:
+    from pymongo.errors import OperationFailure
+    process, port, log = start(tmp_path, ["--port", "0", "--data-dir", str(tmp_path / "d")], {"GRIDLITE_AUTH": "yes"})
+    try:
+        with MongoClient(f"mongodb://127.0.0.1:{port}/", serverSelectionTimeoutMS=5000) as c:
+            assert c.admin.command("ping")["ok"] == 1
+            with pytest.raises(OperationFailure) as info:
+                c.admin.command("listDatabases")
+            assert info.value.code == 13
+        assert "options from the environment: GRIDLITE_AUTH" in log.read_text()
+    finally:
+        stop(process)
+    process, port, _ = start(tmp_path, ["--port", "0", "--data-dir", str(tmp_path / "d2")], {"GRIDLITE_AUTH": "0"})
+    try:
+        with MongoClient(f"mongodb://127.0.0.1:{port}/", serverSelectionTimeoutMS=5000) as c:
+            assert "databases" in c.admin.command("listDatabases")
+    finally:
+        stop(process)
