@@ -1,6 +1,7 @@
 import BSON
 import Query
 import Storage
+import Synchronization
 
 /// One index of a collection as the PostgreSQL engine keeps it.
 struct PGIndex: Sendable {
@@ -46,6 +47,9 @@ struct PGCollection: Sendable {
     let uuid: [UInt8]
     /// Indexes, `_id_` first.
     var indexes: [PGIndex]
+    /// The catalog row's version: every DDL on the collection (index created or dropped, rename)
+    /// bumps it, so a cached entry with the same id and version is still right.
+    var version: Int64
 
     /// The document table's name.
     var table: String { "c\(id)" }
@@ -82,7 +86,7 @@ enum PGCatalog {
     }
 
     /// The columns ``entry(from:)`` reads.
-    static let columns = "c.id, c.db, c.name, c.options, c.uuid, i.id, i.spec, i.multikey"
+    static let columns = "c.id, c.db, c.name, c.options, c.uuid, i.id, i.spec, i.multikey, c.version"
 
     /// How a lookup locks the collection's catalog row for the rest of its transaction.
     enum Lock: String {
@@ -96,12 +100,38 @@ enum PGCatalog {
     /// Looks a collection up, locking its catalog row when asked (the row is locked first, then
     /// the indexes are read, so a lookup that waited for DDL sees its result).
     static func entry(_ s: PGSession, _ namespace: Namespace, lock: Lock?) throws -> PGCollection? {
+        if lock != .update, let cache = s.catalogCache { return try cachedEntry(s, namespace, lock: lock, cache: cache) }
         if let lock {
             let locked = try s.query("SELECT id FROM gl_collections WHERE db = $1 AND name = $2 \(lock.rawValue)",
                                      [.text(namespace.database), .text(namespace.collection)])
             guard !locked.isEmpty else { return nil }
         }
         return try entries(s, where: "c.db = $1 AND c.name = $2", [.text(namespace.database), .text(namespace.collection)]).first
+    }
+
+    /// The lookup of reads and writes: one statement reads (and for a write share-locks) the
+    /// catalog row's id and version and the ids of the multikey indexes; the indexes themselves
+    /// come from this daemon's cache while id and version match, and are read again otherwise
+    /// (after the lock, so a write that waited for DDL sees its result).
+    private static func cachedEntry(_ s: PGSession, _ namespace: Namespace, lock: Lock?, cache: PGCatalogCache) throws -> PGCollection? {
+        let rows = try s.query("""
+            SELECT c.id, c.version, ARRAY(SELECT i.id FROM gl_indexes i WHERE i.collection_id = c.id AND i.multikey)
+            FROM gl_collections c WHERE c.db = $1 AND c.name = $2\(lock.map { " " + $0.rawValue } ?? "")
+            """, [.text(namespace.database), .text(namespace.collection)])
+        guard let row = rows.first else {
+            cache.set(namespace, nil)
+            return nil
+        }
+        let id = row.int(0)
+        let version = row.int(1)
+        let multikey = Set(row.ints(2))
+        if var cached = cache.get(namespace), cached.id == id, cached.version == version {
+            for i in cached.indexes.indices where multikey.contains(cached.indexes[i].id) { cached.indexes[i].multikey = true }
+            return cached
+        }
+        let loaded = try entries(s, where: "c.id = $1", [.int(id)]).first
+        cache.set(namespace, loaded)
+        return loaded
     }
 
     /// Every collection matching a condition on `c` (gl_collections), indexes included.
@@ -116,7 +146,7 @@ enum PGCatalog {
             if out.last?.id != id {
                 let options = row.bytes(3).flatMap { BSONDocument(storedBytes: $0) } ?? BSONDocument()
                 out.append(PGCollection(id: id, namespace: Namespace(unchecked: row.text(1) ?? "", row.text(2) ?? ""),
-                                        options: options, uuid: row.bytes(4) ?? [], indexes: [PGIndex.idIndex]))
+                                        options: options, uuid: row.bytes(4) ?? [], indexes: [PGIndex.idIndex], version: row.int(8)))
             }
             guard let indexID = Optional(row.int(5)), indexID != 0,
                   let specBytes = row.bytes(6), let doc = BSONDocument(storedBytes: specBytes),
@@ -132,7 +162,7 @@ enum PGCatalog {
         let uuid = (0..<16).map { _ in UInt8.random(in: 0...255) }
         let inserted = try s.query("""
             INSERT INTO gl_collections(db, name, options, uuid) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (db, name) DO NOTHING RETURNING id
+            ON CONFLICT (db, name) DO NOTHING RETURNING id, version
             """, [.text(namespace.database), .text(namespace.collection), .bytes(options.bytes), .bytes(uuid)])
         guard let id = inserted.first?.int(0) else {
             guard let existing = try entry(s, namespace, lock: lock) else {
@@ -144,7 +174,8 @@ enum PGCatalog {
         try s.query("CREATE TABLE \(table)(id bigserial PRIMARY KEY, k bytea NOT NULL UNIQUE, doc bytea NOT NULL)")
         // Documents are mostly chunk payloads: compressing them costs CPU and gains nothing.
         try s.query("ALTER TABLE \(table) ALTER COLUMN doc SET STORAGE EXTERNAL")
-        return (PGCollection(id: id, namespace: namespace, options: options, uuid: uuid, indexes: [PGIndex.idIndex]), true)
+        let version = inserted.first?.int(1) ?? 1
+        return (PGCollection(id: id, namespace: namespace, options: options, uuid: uuid, indexes: [PGIndex.idIndex], version: version), true)
     }
 
     /// Drops a collection's tables and catalog rows.
@@ -174,6 +205,17 @@ enum PGCatalog {
     static func markMultikey(_ s: PGSession, _ index: PGIndex) throws {
         try s.query("UPDATE gl_indexes SET multikey = true WHERE id = $1 AND NOT multikey", [.int(index.id)])
     }
+}
+
+/// This daemon's copy of catalog entries, keyed by namespace and checked against the catalog row's
+/// id and version on every use (``PGCatalog/entry(_:_:lock:)``), so another daemon's DDL is seen
+/// by the next command.
+final class PGCatalogCache: Sendable {
+    private let entries = Mutex<[Namespace: PGCollection]>([:])
+
+    func get(_ namespace: Namespace) -> PGCollection? { entries.withLock { $0[namespace] } }
+
+    func set(_ namespace: Namespace, _ entry: PGCollection?) { entries.withLock { $0[namespace] = entry } }
 }
 
 extension IndexSpec {

@@ -8,6 +8,8 @@ enum PGValue {
     case int(Int64)
     case text(String)
     case bool(Bool)
+    /// A `bytea[]` (for `unnest`).
+    case byteArrays([[UInt8]])
     case null
 }
 
@@ -26,9 +28,13 @@ final class PGSession: @unchecked Sendable {
     /// statement fails with it and the command fails as a whole, never as a per-document error.
     private(set) var broken: (any Error)?
 
-    init(connection: PostgresConnection, logger: Logger) {
+    /// The engine's catalog cache (nil: every lookup reads the whole entry).
+    let catalogCache: PGCatalogCache?
+
+    init(connection: PostgresConnection, logger: Logger, catalogCache: PGCatalogCache? = nil) {
         self.connection = connection
         self.logger = logger
+        self.catalogCache = catalogCache
     }
 
     private func makeQuery(_ sql: String, _ values: [PGValue]) throws -> PostgresQuery {
@@ -39,6 +45,7 @@ final class PGSession: @unchecked Sendable {
             case .int(let i): binds.append(i)
             case .text(let s): binds.append(s)
             case .bool(let b): binds.append(b)
+            case .byteArrays(let list): binds.append(list.map { ByteBuffer(bytes: $0) })
             case .null: binds.appendNull()
             }
         }
@@ -118,6 +125,13 @@ extension PostgresRow {
         let cells = makeRandomAccess()
         guard i < cells.count else { return 0 }
         return (try? cells[i].decode(Int64?.self)) .flatMap { $0 } ?? 0
+    }
+
+    /// The cell at `i` as an integer array (int8[]), empty for NULL.
+    func ints(_ i: Int) -> [Int64] {
+        let cells = makeRandomAccess()
+        guard i < cells.count else { return [] }
+        return ((try? cells[i].decode([Int64]?.self)) ?? nil) ?? []
     }
 
     /// The cell at `i` as text, nil for NULL.

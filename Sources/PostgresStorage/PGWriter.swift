@@ -42,24 +42,36 @@ struct PGWriter: CollectionWriter {
         try entry.tableIndexes.map { ($0, try $0.keys(for: doc)) }
     }
 
+    /// One statement per document: the row and every key-table key are inserted together (data-
+    /// modifying CTEs), so a chunk costs one round trip whatever its indexes. The counts of keys
+    /// each unique index took tell a clash (`ON CONFLICT DO NOTHING` skipped a key).
     mutating func insert(_ document: BSONDocument) throws -> RecordID {
         let keys = try tableKeys(document)
         let idKey = IndexKeyEncoder.encode(document["_id"] ?? .null)
-        let rows = try session.query(
-            "INSERT INTO \(entry.table)(k, doc) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING RETURNING id",
-            [.bytes(idKey), .bytes(document.bytes)])
-        guard let id = rows.first?.int(0) else { throw UniqueIndexViolation(indexName: "_id_", key: idKey) }
-        var added: [(PGIndex, [[UInt8]])] = []
-        for (index, indexKeys) in keys {
-            if let conflict = try addKeys(index, indexKeys, id: id) {
-                // Undo this document by hand: no savepoint is needed for a plain insert.
-                for (done, doneKeys) in added + [(index, indexKeys)] { try removeKeys(done, doneKeys, id: id) }
-                try session.query("DELETE FROM \(entry.table) WHERE id = $1", [.int(id)])
-                throw UniqueIndexViolation(indexName: index.spec.name, key: conflict)
-            }
-            added.append((index, indexKeys))
-            try noteMultikey(index, indexKeys)
+        var sql = "WITH d AS (INSERT INTO \(entry.table)(k, doc) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING RETURNING id)"
+        var values: [PGValue] = [.bytes(idKey), .bytes(document.bytes)]
+        var counts: [String] = []
+        for (n, (index, indexKeys)) in keys.enumerated() {
+            values.append(.byteArrays(indexKeys))
+            sql += ", x\(n) AS (INSERT INTO \(index.table)(key, id) SELECT key, d.id FROM d, unnest($\(values.count)::bytea[]) AS key"
+                + " ON CONFLICT DO NOTHING RETURNING 1)"
+            counts.append("(SELECT count(*) FROM x\(n))")
         }
+        sql += " SELECT d.id" + counts.map { ", " + $0 }.joined() + " FROM d"
+        guard let row = try session.query(sql, values).first else {
+            throw UniqueIndexViolation(indexName: "_id_", key: idKey)
+        }
+        let id = row.int(0)
+        for (n, (index, indexKeys)) in keys.enumerated() where index.spec.unique && row.int(n + 1) < Int64(indexKeys.count) {
+            // Some key was already there: find it, then undo this document by hand (no savepoint
+            // is needed for a plain insert).
+            let clash = try session.query("SELECT key FROM \(index.table) WHERE key = ANY($1::bytea[]) AND id <> $2 LIMIT 1",
+                                          [.byteArrays(indexKeys), .int(id)]).first?.bytes(0)
+            for (other, otherKeys) in keys { try removeKeys(other, otherKeys, id: id) }
+            try session.query("DELETE FROM \(entry.table) WHERE id = $1", [.int(id)])
+            throw UniqueIndexViolation(indexName: index.spec.name, key: clash)
+        }
+        for (index, indexKeys) in keys { try noteMultikey(index, indexKeys) }
         return id
     }
 
@@ -81,15 +93,33 @@ struct PGWriter: CollectionWriter {
         }
     }
 
+    /// With the old document at hand, one statement removes the row and its keys; without it the
+    /// row is removed first (`RETURNING doc`) and its keys computed from what it held.
     mutating func delete(_ id: RecordID, old: BSONDocument?) throws {
         let indexes = entry.tableIndexes
         if indexes.isEmpty {
             try session.query("DELETE FROM \(entry.table) WHERE id = $1", [.int(id)])
             return
         }
+        if let old {
+            var sql = "WITH d AS (DELETE FROM \(entry.table) WHERE id = $1)"
+            var values: [PGValue] = [.int(id)]
+            for (n, index) in indexes.enumerated() {
+                values.append(.byteArrays((try? index.keys(for: old)) ?? []))
+                sql += ", x\(n) AS (DELETE FROM \(index.table) WHERE key = ANY($\(values.count)::bytea[]) AND id = $1)"
+            }
+            try session.query(sql + " SELECT 1", values)
+            return
+        }
         guard let doc = try session.query("DELETE FROM \(entry.table) WHERE id = $1 RETURNING doc", [.int(id)]).first?.bytes(0)
             .flatMap({ BSONDocument(storedBytes: $0) }) else { return }
-        for index in indexes { try removeKeys(index, (try? index.keys(for: doc)) ?? [], id: id) }
+        var sql = "WITH "
+        var values: [PGValue] = [.int(id)]
+        for (n, index) in indexes.enumerated() {
+            values.append(.byteArrays((try? index.keys(for: doc)) ?? []))
+            sql += (n > 0 ? ", " : "") + "x\(n) AS (DELETE FROM \(index.table) WHERE key = ANY($\(values.count)::bytea[]) AND id = $1)"
+        }
+        try session.query(sql + " SELECT 1", values)
     }
 
     mutating func atomically<T>(_ body: (inout PGWriter) throws -> T) throws -> T {
@@ -127,9 +157,8 @@ struct PGWriter: CollectionWriter {
     }
 
     private func removeKeys(_ index: PGIndex, _ keys: [[UInt8]], id: RecordID) throws {
-        for key in keys {
-            try session.query("DELETE FROM \(index.table) WHERE key = $1 AND id = $2", [.bytes(key), .int(id)])
-        }
+        guard !keys.isEmpty else { return }
+        try session.query("DELETE FROM \(index.table) WHERE key = ANY($1::bytea[]) AND id = $2", [.byteArrays(keys), .int(id)])
     }
 
     /// Flags an index multikey the first time a document gives it several keys.

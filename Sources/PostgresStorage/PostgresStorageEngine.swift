@@ -20,6 +20,8 @@ public final class PostgresStorageEngine: StorageEngine, Sendable {
     let logger: Logger
     /// How long a command waits for a connection before failing with 6 HostUnreachable.
     let leaseTimeout: Duration
+    /// Catalog entries, re-checked against the catalog row's version on every use.
+    let catalogCache = PGCatalogCache()
     private let runTask: Task<Void, Never>
     private let closed = Mutex(false)
 
@@ -121,6 +123,7 @@ public final class PostgresStorageEngine: StorageEngine, Sendable {
         let leased = LeaseFlag()
         let timeout = leaseTimeout
         let client = self.client
+        let cache = catalogCache
         // The command's time limit, bound again on whatever thread runs the statements.
         let deadline = OperationDeadline.current
         try deadline?.check()
@@ -130,7 +133,7 @@ public final class PostgresStorageEngine: StorageEngine, Sendable {
                     try await client.withConnection { connection in
                         leased.set()
                         return try await Self.blocking {
-                            try OperationDeadline.bind(deadline) { try body(PGSession(connection: connection, logger: logger)) }
+                            try OperationDeadline.bind(deadline) { try body(PGSession(connection: connection, logger: logger, catalogCache: cache)) }
                         }
                     }
                 }
