@@ -393,6 +393,7 @@ def test_passwords_and_payloads_are_redacted(secured):
 
 # --- the offline `gridlite users` command ------------------------------------------------------------------
 
+@pytest.mark.sqlite_only
 def test_users_cli_creates_the_first_user_offline(gridlite_binary, daemon_factory, tmp_path):
     data = tmp_path / "data"
     data.mkdir()

@@ -22,6 +22,9 @@ from gridfs_support import pattern_bytes
 from integrity_support import (chunk_rows, flip_byte, fsck_json, gridlite, open_catalog, problems_of,
                                segment_path, table_of)
 
+# gridlite fsck checks the SQLite engine's data directory (skipped under GRIDLITE_TEST_STORAGE=postgresql).
+pytestmark = pytest.mark.sqlite_only
+
 CHUNK = 64 * 1024
 
 

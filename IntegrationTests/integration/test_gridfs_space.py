@@ -5,12 +5,14 @@ import hashlib
 import os
 
 import gridfs
+import pytest
 
 
 def segment_bytes(daemon) -> int:
     return sum(p.stat().st_size for p in (daemon.data_dir / "blobs").glob("*.seg"))
 
 
+@pytest.mark.sqlite_only
 def test_payloads_go_to_segments_and_deletes_give_space_back(daemon_factory):
     daemon = daemon_factory()  # a fresh data directory: no other test's chunks share the segment
     with daemon.client() as c:

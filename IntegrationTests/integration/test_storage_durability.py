@@ -15,6 +15,9 @@ import pytest
 from bson import Binary, ObjectId
 from pymongo.errors import PyMongoError
 
+# Opens the SQLite engine's files after kill -9; the PostgreSQL engine's kill -9 test is in test_postgres_daemons.py (skipped under GRIDLITE_TEST_STORAGE=postgresql).
+pytestmark = pytest.mark.sqlite_only
+
 DATA_FILE = "gridlite.sqlite"
 
 

@@ -25,7 +25,15 @@ struct PGScanner: RecordScanner {
     /// The first page's size; pages then double up to ``maxPage``. Locking scans start at one row
     /// so a single-document write locks only what it reads.
     private var firstPage: Int { lockRows ? 1 : 16 }
-    private let maxPage = 256
+
+    /// The largest page: about 4 MiB of documents at the average size seen so far (so a scan of
+    /// 100,000 small documents is a few dozen statements), at least 64 and at most 8,192 rows.
+    /// Cursor batches cap pages further by their byte budget.
+    private func maxPage(_ tally: Tally) -> Int {
+        guard tally.rows > 0 else { return 256 }
+        let average = max(1, tally.bytes / tally.rows)
+        return min(8192, max(64, (4 << 20) / average))
+    }
 
     /// Rows and bytes handed to the visitor so far in this call, for ``pageSize(_:_:)``.
     private final class Tally {
@@ -68,7 +76,7 @@ struct PGScanner: RecordScanner {
                     if step == .stopAfter { return }
                 }
                 if rows.count < limit { break }
-                page = min(page * 2, maxPage)
+                page = min(page * 2, maxPage(tally))
             }
             position.done = true
         case .index(let name, let ranges, let reverse):
@@ -77,9 +85,15 @@ struct PGScanner: RecordScanner {
             }
             let ordered = reverse ? Array(ranges.reversed()) : ranges
             let tally = Tally()
+            // Consecutive ranges go to PostgreSQL together (a big `$in` is thousands of ranges: one
+            // statement per range would be one round trip each). They are sorted and disjoint, so
+            // (key, id) order over the group is the ranges' order; `position.range` is the
+            // group's first range until the group is done.
             while position.range < ordered.count {
-                guard try scanRange(index, ordered[position.range], reverse: reverse, tally, &position, visit) else { return }
-                position.range += 1
+                let end = min(position.range + Self.rangesPerStatement, ordered.count)
+                let group = Array(ordered[position.range..<end])
+                guard try scanRanges(index, group, reverse: reverse, tally, &position, visit) else { return }
+                position.range = end
                 position.lastKey = nil
                 position.lastRecord = nil
             }
@@ -87,9 +101,12 @@ struct PGScanner: RecordScanner {
         }
     }
 
-    /// One range in (key, id) order; true when it ran to its end.
-    private func scanRange(_ index: PGIndex, _ range: KeyRange, reverse: Bool, _ tally: Tally, _ position: inout ScanPosition,
-                           _ visit: (RecordID, BSONDocument) throws -> ScanStep) throws -> Bool {
+    /// Key ranges one statement reads at most.
+    static let rangesPerStatement = 32
+
+    /// Consecutive ranges (in scan order) in (key, id) order; true when they ran to their end.
+    private func scanRanges(_ index: PGIndex, _ ranges: [KeyRange], reverse: Bool, _ tally: Tally, _ position: inout ScanPosition,
+                            _ visit: (RecordID, BSONDocument) throws -> ScanStep) throws -> Bool {
         let (from, keyColumn, idColumn) = index.isIdIndex
             ? ("\(entry.table) c", "c.k", "c.id")
             : ("\(index.table) x JOIN \(entry.table) c ON c.id = x.id", "x.key", "x.id")
@@ -101,13 +118,29 @@ struct PGScanner: RecordScanner {
             let limit = pageSize(page, tally)
             var conditions: [String] = []
             var values: [PGValue] = []
-            if let lower = range.lower {
-                values.append(.bytes(lower))
-                conditions.append("\(keyColumn) >= $\(values.count)")
+            func bounds(_ range: KeyRange) -> [String] {
+                var parts: [String] = []
+                if let lower = range.lower {
+                    values.append(.bytes(lower))
+                    parts.append("\(keyColumn) >= $\(values.count)")
+                }
+                if let upper = range.upper {
+                    values.append(.bytes(upper))
+                    parts.append("\(keyColumn) < $\(values.count)")
+                }
+                return parts
             }
-            if let upper = range.upper {
-                values.append(.bytes(upper))
-                conditions.append("\(keyColumn) < $\(values.count)")
+            // The group's overall span first (an index range scan), then each range.
+            let ascending = reverse ? ranges.reversed() : ranges
+            if let first = ascending.first, let last = ascending.last {
+                conditions += bounds(KeyRange(lower: first.lower, upper: last.upper))
+            }
+            if ranges.count > 1 {
+                let each = ranges.map { range -> String in
+                    let parts = bounds(range)
+                    return parts.isEmpty ? "true" : "(" + parts.joined(separator: " AND ") + ")"
+                }
+                conditions.append("(" + each.joined(separator: " OR ") + ")")
             }
             if let key = position.lastKey, let id = position.lastRecord {
                 values.append(.bytes(key))
@@ -136,7 +169,7 @@ struct PGScanner: RecordScanner {
                 if step == .stopAfter { return false }
             }
             if rows.count < limit { return true }
-            page = min(page * 2, maxPage)
+            page = min(page * 2, maxPage(tally))
         }
     }
 

@@ -10,6 +10,8 @@ enum PGValue {
     case bool(Bool)
     /// A `bytea[]` (for `unnest`).
     case byteArrays([[UInt8]])
+    /// An `int8[]`.
+    case ints([Int64])
     case null
 }
 
@@ -46,6 +48,7 @@ final class PGSession: @unchecked Sendable {
             case .text(let s): binds.append(s)
             case .bool(let b): binds.append(b)
             case .byteArrays(let list): binds.append(list.map { ByteBuffer(bytes: $0) })
+            case .ints(let list): binds.append(list)
             case .null: binds.appendNull()
             }
         }

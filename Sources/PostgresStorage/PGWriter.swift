@@ -162,7 +162,7 @@ struct PGWriter: CollectionWriter {
     }
 
     /// Flags an index multikey the first time a document gives it several keys.
-    private mutating func noteMultikey(_ index: PGIndex, _ keys: [[UInt8]]) throws {
+    mutating func noteMultikey(_ index: PGIndex, _ keys: [[UInt8]]) throws {
         guard keys.count > 1, !index.multikey, let i = entry.indexes.firstIndex(where: { $0.id == index.id }) else { return }
         try PGCatalog.markMultikey(session, index)
         entry.indexes[i].multikey = true

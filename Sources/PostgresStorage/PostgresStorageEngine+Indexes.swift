@@ -33,25 +33,38 @@ extension PostgresStorageEngine {
         var multikey = false
         var last: Int64 = 0
         while true {
-            let rows = try s.query("SELECT id, doc FROM \(entry.table) WHERE id > $1 ORDER BY id LIMIT 256", [.int(last)])
+            let rows = try s.query("SELECT id, doc FROM \(entry.table) WHERE id > $1 ORDER BY id LIMIT 1000", [.int(last)])
+            var keys: [[UInt8]] = []
+            var ids: [Int64] = []
+            var docs: [Int64: BSONDocument] = [:]
             for row in rows {
                 let id = row.int(0)
                 last = id
                 guard let doc = row.bytes(1).flatMap({ BSONDocument(storedBytes: $0) }) else { continue }
-                let keys = try index.keys(for: doc)
-                multikey = multikey || keys.count > 1
-                for key in keys {
-                    let inserted = try s.query(
-                        "INSERT INTO \(index.table)(key, id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id", [.bytes(key), .int(id)])
-                    if inserted.isEmpty && index.spec.unique {
-                        var keyValue = BSONDocument()
-                        for part in index.spec.key { keyValue.append(part.path, doc.value(atPath: part.path) ?? .null) }
-                        throw StorageError(.duplicateKey,
-                            "Index build failed: E11000 duplicate key error collection: \(entry.namespace) index: \(index.spec.name) dup key: \(keyValue)")
-                    }
+                let docKeys = try index.keys(for: doc)
+                multikey = multikey || docKeys.count > 1
+                for key in docKeys {
+                    keys.append(key)
+                    ids.append(id)
+                }
+                if index.spec.unique { docs[id] = doc }
+            }
+            if !keys.isEmpty {
+                // One statement per page; for a unique index the keys that clashed come back.
+                let clashes = try s.query("""
+                    WITH u AS (SELECT * FROM unnest($1::bytea[], $2::int8[]) AS u(key, id)),
+                         i AS (INSERT INTO \(index.table)(key, id) SELECT key, id FROM u ON CONFLICT DO NOTHING RETURNING key, id)
+                    SELECT u.id FROM u WHERE NOT EXISTS (SELECT 1 FROM i WHERE i.key = u.key AND i.id = u.id) LIMIT 1
+                    """, [.byteArrays(keys), .ints(ids)])
+                if index.spec.unique, let clash = clashes.first?.int(0) {
+                    var keyValue = BSONDocument()
+                    let doc = docs[clash] ?? BSONDocument()
+                    for part in index.spec.key { keyValue.append(part.path, doc.value(atPath: part.path) ?? .null) }
+                    throw StorageError(.duplicateKey,
+                        "Index build failed: E11000 duplicate key error collection: \(entry.namespace) index: \(index.spec.name) dup key: \(keyValue)")
                 }
             }
-            if rows.count < 256 { break }
+            if rows.count < 1000 { break }
         }
         if multikey { try PGCatalog.markMultikey(s, index) }
         return multikey

@@ -69,7 +69,13 @@ extension PostgresStorageEngine {
                 if count != expected[i] { errors.append("index \(index.spec.name) has \(count) keys, documents give \(expected[i])") }
                 if (row?.int(1) ?? 0) > 0 { errors.append("index \(index.spec.name) points at a missing record") }
             }
-            return ValidationReport(recordsChecked: records, errors: errors, warnings: [])
+            var warnings: [String] = []
+            if let bucket = namespace.bucketName,
+               let files = try PGCatalog.entry(s, Namespace(unchecked: namespace.database, "\(bucket).files"), lock: nil),
+               let chunks = try PGCatalog.entry(s, Namespace(unchecked: namespace.database, "\(bucket).chunks"), lock: nil) {
+                warnings = try PGGridFSCheck.run(s, files: files, chunks: chunks)
+            }
+            return ValidationReport(recordsChecked: records, errors: errors, warnings: warnings)
         }
     }
 }

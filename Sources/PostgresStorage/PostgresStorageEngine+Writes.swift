@@ -22,7 +22,7 @@ extension PostgresStorageEngine {
     }
 
     public func insert(_ documents: [BSONDocument], into namespace: Namespace, ordered: Bool) async throws -> InsertResult {
-        try await write(namespace, create: true) { try WriteRules.insert(documents, ordered: ordered, into: &$0) }
+        try await write(namespace, create: true) { try $0.insertAll(documents, ordered: ordered) }
             ?? InsertResult(inserted: 0, writeErrors: [])
     }
 
