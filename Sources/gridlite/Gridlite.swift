@@ -10,7 +10,7 @@ struct Gridlite: AsyncParsableCommand {
         commandName: "gridlite",
         abstract: "A MongoDB-wire-protocol server that keeps GridFS buckets in SQLite.",
         version: version,
-        subcommands: [Serve.self, Users.self, FsckCommand.self],
+        subcommands: [Serve.self, Users.self, FsckCommand.self, BackupCommand.self, RestoreCommand.self],
         defaultSubcommand: nil
     )
 

@@ -41,7 +41,7 @@ public enum Fsck {
     }
 
     /// The checks alone, on a fresh connection inside one read transaction.
-    static func check(dataDirectory: String, options: FsckOptions, online: Bool) throws -> FsckReport {
+    static func check(dataDirectory: String, options: FsckOptions, online: Bool, activeTailMayBeUncommitted: Bool? = nil) throws -> FsckReport {
         let path = (dataDirectory as NSString).appendingPathComponent(SQLiteStorageEngine.fileName)
         let c: SQLiteConnection
         do {
@@ -65,7 +65,7 @@ public enum Fsck {
                 let (blobs, segments) = try BlobStore.readOnlyView(directory: blobDirectory, c, tolerateMissing: !online || attempt > 20)
                 let entries = try CatalogSQL.load(c).values.map { $0 }
                 var checker = FsckChecker(c: c, blobs: blobs, segments: segments, entries: entries, options: options,
-                                          online: online, dataDirectory: dataDirectory)
+                                          online: activeTailMayBeUncommitted ?? online, dataDirectory: dataDirectory)
                 try checker.run()
                 try c.exec("COMMIT")
                 return checker.report

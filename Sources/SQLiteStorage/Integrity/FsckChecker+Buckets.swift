@@ -1,4 +1,5 @@
 import BSON
+import Foundation
 import Query
 import Storage
 
@@ -65,6 +66,12 @@ extension FsckChecker {
         if !isQuarantine, let chunks {
             for (key, byN) in chunkMap.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) where !seen.contains(key) {
                 let rows = byN.values.flatMap { $0 }
+                if !options.youngOrphansAreProblems, case .objectId(let oid)? = fileIdValues[key],
+                   Date().timeIntervalSince(oid.timestamp) < options.graceSeconds {
+                    report.inFlightOrphanChunks += rows.count
+                    for row in rows { orphanRows.append(DoomedRow(table: chunks.table, rid: row.rid, filesId: fileIdValues[key])) }
+                    continue
+                }
                 let shown = fileIdValues[key].map(Self.show)
                 problem(.orphanChunks, chunks, filesId: shown,
                         detail: "\(rows.count) chunk(s) of files_id \(shown ?? "?") have no files document")

@@ -99,6 +99,8 @@ public struct FsckReport: Sendable {
     public var problems: [Problem] = []
     /// Files in quarantine buckets.
     public var quarantined: [Quarantined] = []
+    /// Orphan chunks of uploads in flight (only counted when young orphans are not problems).
+    public var inFlightOrphanChunks = 0
     /// What `--repair` did, one line per action.
     public var repairs: [String] = []
     /// Seconds the check took.
@@ -136,6 +138,10 @@ public struct FsckOptions: Sendable {
     /// Orphan chunks younger than this (by their `files_id` ObjectId's time) are left alone:
     /// they may belong to an upload in flight.
     public var graceSeconds: Double = 3600
+    /// When false, orphan chunks younger than ``graceSeconds`` (by their `files_id` ObjectId) are
+    /// uploads in flight, counted in ``FsckReport/inFlightOrphanChunks`` instead of reported as
+    /// problems (backup and restore verify a snapshot taken while clients upload).
+    public var youngOrphansAreProblems = true
     /// Called now and then while checking.
     public var progress: (@Sendable (FsckProgress) -> Void)?
 
