@@ -64,6 +64,7 @@ help:
 	@echo "  make c-programs        build the libmongoc test programs"
 	@echo "  make bench             release benchmarks against the peers, writes docs/benchmarks.md (~5 min) [BENCH_RUNS]"
 	@echo "  make bench-postgres    the PostgreSQL engine vs the SQLite engine in one run (docs/scaling.md)"
+	@echo "  make bench-http        the HTTP gateway against nginx (throughput, ranges, 64 clients) [HTTP_BENCH_ARGS]"
 	@echo "  make fuzz              libFuzzer campaign over the wire and command paths [FUZZ_SECONDS]"
 	@echo "  make soak              soak and abuse suite: many clients, hostile traffic, RSS/descriptor checks"
 	@echo "  make deps              install only the missing system packages: $(APT_PACKAGES)"
@@ -238,6 +239,16 @@ TLS_BENCH_ARGS ?=
 bench-tls: deps venv
 	swift build $(SWIFT_FLAGS) -c release --product gridlite
 	"$(VENV_PY)" bench/tls_bench.py --gridlite .build/release/gridlite $(TLS_BENCH_ARGS)
+
+# --- make bench-http: the HTTP gateway against nginx serving the same bytes from disk ----------------------
+# (bench/http_bench.py: download and upload throughput, range latency, 64 concurrent clients; ratios with
+# the load average; writes bench/results/http-last-run.json). HTTP_BENCH_ARGS e.g. "--range-mib 1024".
+HTTP_BENCH_ARGS ?=
+
+.PHONY: bench-http
+bench-http: deps venv
+	swift build -c release --product gridlite
+	"$(VENV_PY)" bench/http_bench.py --gridlite "$$(swift build -c release --show-bin-path)/gridlite" $(HTTP_BENCH_ARGS)
 
 # --- make soak: 200 connections of GridFS/CRUD/cursor load plus hostile sockets for SOAK_SECONDS -----------
 # (IntegrationTests/soak/soak.py; a 60-second run of it is IntegrationTests/integration/test_soak.py in `make test`.)

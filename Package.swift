@@ -214,6 +214,8 @@ let package = Package(
         .testTarget(name: "HTTPGatewayTests", dependencies: [
             "HTTPGateway", "Storage", "MemoryStorage", "BSON",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The real NIO server in process on a free port, driven by a raw wire client.
         .testTarget(name: "ServerTests", dependencies: [

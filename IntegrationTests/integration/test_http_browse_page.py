@@ -140,6 +140,9 @@ def test_browse_upload_download_preview_delete(tmp_path, browser):
         row = browser.find_element(By.XPATH, "//tr[td/a[text()='from-browser.txt']]")
         row.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         WebDriverWait(browser, 10).until(expected_conditions.staleness_of(row))
+        assert "fs in media" in browser.title  # back on the bucket's page
+        assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "td.name a")] == [
+            "notes-0.txt", "notes-1.txt", "notes-2.txt", "pixel.png"]
         assert "from-browser.txt" not in [a.text for a in browser.find_elements(By.CSS_SELECTOR, "td.name a")]
         assert requests.get(f"{g.base}/media/fs/name/from-browser.txt").status_code == 404
 

@@ -25,7 +25,7 @@ struct FileRoutes {
             }
             guard try await bucket.delete(id: id) else { throw GatewayError(.notFound, "no file with id \(idText)") }
             metrics.fileDeleted()
-            if request.method == .post { return GatewayResponses.seeOther("../../") }
+            if request.method == .post { return GatewayResponses.seeOther("../") }  // from /db/bucket/id/x to /db/bucket/
             return GatewayResponses.json(JSONText.encode([("deleted", .raw(JSONText.string(idText).text))]))
         }
         guard let file = try await bucket.file(id: id) else { throw GatewayError(.notFound, "no file with id \(idText)") }

@@ -21,6 +21,11 @@ public struct HTTPGateway: Service {
     public init(storage: any StorageEngine, settings: GatewaySettings, metrics: GatewayMetrics = GatewayMetrics(),
                 logger: Logger, metricsText: @escaping @Sendable () async -> String,
                 onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        // Hummingbird's own info line ("Server started and listening on HOST:PORT") would match the
+        // wire listener's "listening on" line that scripts look for: it logs warnings and up only,
+        // and the gateway logs "HTTP gateway on http://HOST:PORT" itself.
+        var frameworkLogger = logger
+        frameworkLogger.logLevel = max(logger.logLevel, .warning)
         let responder = GatewayResponder(storage: storage, settings: settings, metrics: metrics, logger: logger,
                                          metricsText: metricsText)
         application = Application(
@@ -30,7 +35,7 @@ public struct HTTPGateway: Service {
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port),
                                                     serverName: "gridlite"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? settings.port) },
-            logger: logger)
+            logger: frameworkLogger)
     }
 
     public func run() async throws {
