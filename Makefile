@@ -186,10 +186,12 @@ integration-test-auth:
 # The same integration suite with GRIDLITE_TEST_TLS=1: every daemon requires TLS (certificates made
 # at test time), every fixture client connects over TLS (docs/security.md).
 .PHONY: test-tls
+# The soak test starts its own plain daemon, so it runs only in integration-test. About 6 minutes.
 test-tls: deps venv
 	$(MAKE) --no-print-directory build-debug
 	$(MAKE) --no-print-directory c-programs
-	GRIDLITE_TEST_TLS=1 $(MAKE) --no-print-directory integration-test
+	GRIDLITE_TEST_TLS=1 $(MAKE) --no-print-directory integration-test \
+	  PYTEST_ARGS="--deselect IntegrationTests/integration/test_soak.py $(PYTEST_ARGS)"
 
 # The GridFS unified-format suite against a fresh daemon; prints the runner's `N passed, N failed` line.
 CONFORMANCE_SERVE_ARGS ?=

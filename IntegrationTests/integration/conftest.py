@@ -100,6 +100,19 @@ def credentials() -> dict:
     return {"username": TEST_USER, "password": TEST_PASSWORD} if TEST_AUTH else {}
 
 
+def tls_options() -> dict:
+    """pymongo keyword arguments for TLS under GRIDLITE_TEST_TLS=1 (for clients built from a host and
+    port, e.g. through a proxy, to a fixture daemon); empty otherwise."""
+    return {"tls": True, "tlsCAFile": suite_pki().ca} if TEST_TLS else {}
+
+
+def tls_wrap(sock: socket.socket, host: str = "127.0.0.1") -> socket.socket:
+    """`sock` over TLS (verified against the run's CA) under GRIDLITE_TEST_TLS=1; `sock` otherwise."""
+    if not TEST_TLS:
+        return sock
+    return ssl.create_default_context(cafile=suite_pki().ca).wrap_socket(sock, server_hostname=host)
+
+
 class DaemonError(RuntimeError):
     """The daemon did not start, or exited."""
 
@@ -236,6 +249,10 @@ class Daemon:
         """`&tls=true&tlsCAFile=…` when the daemon requires TLS (append to a URI's options), else ""."""
         return f"&tls=true&tlsCAFile={suite_pki().ca}" if self.tls else ""
 
+    def tls_client_options(self) -> dict:
+        """pymongo keyword arguments for TLS when this daemon requires it (GRIDLITE_TEST_TLS), else {}."""
+        return {"tls": True, "tlsCAFile": suite_pki().ca} if self.tls else {}
+
     def client(self, **kwargs) -> MongoClient:
         """A new pymongo client for this daemon (close it, or use it in a `with`)."""
         options = {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000,
@@ -248,8 +265,14 @@ class Daemon:
         sock = socket.create_connection((self.host, self.port), timeout=timeout)
         sock.settimeout(timeout)
         if self.tls:
-            context = ssl.create_default_context(cafile=suite_pki().ca)
-            sock = context.wrap_socket(sock, server_hostname=self.host)
+            try:
+                sock = tls_wrap(sock, self.host)
+            except (ssl.SSLError, OSError):
+                # The server closed it during the handshake (e.g. beyond maxConns): hand the test a
+                # socket that reads EOF, as the plain connection would.
+                closed, peer = socket.socketpair()
+                peer.close()
+                return closed
         if self.test_auth:
             from wire_helpers import scram_sha256_authenticate
             try:

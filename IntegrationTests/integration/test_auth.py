@@ -26,6 +26,7 @@ def connect(daemon, user=None, password=None, **kwargs) -> MongoClient:
     options = {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000, "socketTimeoutMS": 15000}
     if user is not None:
         options.update(username=user, password=password)
+    options.update(daemon.tls_client_options())
     options.update(kwargs)
     return MongoClient(daemon.host, daemon.port, **options)
 
@@ -441,7 +442,7 @@ def test_libmongoc_gridfs_with_credentials(root, secured, c_program, mechanism):
     if mechanism == "SCRAM-SHA-1":
         root.admin.command("createUser", "cuser", pwd="c-pw", roles=[{"role": "dbOwner", "db": database}])
     uri = (f"mongodb://cuser:c-pw@{secured.host}:{secured.port}/?authSource=admin&authMechanism={mechanism}"
-           "&serverSelectionTimeoutMS=5000&connectTimeoutMS=5000")
+           f"&serverSelectionTimeoutMS=5000&connectTimeoutMS=5000{secured.uri_options}")
     result = subprocess.run([str(c_program("gridfs_bucket")), uri, database], capture_output=True, text=True,
                             timeout=120)
     output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"

@@ -18,7 +18,7 @@ import pytest
 from bson import ObjectId
 from pymongo import MongoClient
 
-from conftest import REPO_ROOT, credentials, free_port
+from conftest import REPO_ROOT, credentials, free_port, tls_options, tls_wrap
 from wire_helpers import command
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -26,11 +26,11 @@ HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
 def lb_client(host: str, port: int, **kwargs) -> MongoClient:
     return MongoClient(host, port, loadBalanced=True, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000,
-                       socketTimeoutMS=30000, **credentials(), **kwargs)
+                       socketTimeoutMS=30000, **credentials(), **tls_options(), **kwargs)
 
 
 def hello_over(host: str, port: int, **fields) -> dict:
-    with socket.create_connection((host, port), timeout=5) as sock:
+    with tls_wrap(socket.create_connection((host, port), timeout=5)) as sock:
         sock.settimeout(5)
         return command(sock, {"hello": 1, "$db": "admin", **fields})
 

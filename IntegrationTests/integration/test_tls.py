@@ -144,7 +144,7 @@ def test_allow_connections_without_certificates(daemon_factory, tls_pki) -> None
 
 
 def test_client_hello_to_plain_server_is_closed_at_once(daemon_factory) -> None:
-    d = daemon_factory()  # --tlsMode disabled (the default)
+    d = daemon_factory("--tlsMode", "disabled")  # the default, said so that GRIDLITE_TEST_TLS leaves it
     start = d.log_offset()
     context = ssl.create_default_context()
     context.check_hostname = False
@@ -157,7 +157,7 @@ def test_client_hello_to_plain_server_is_closed_at_once(daemon_factory) -> None:
     assert time.monotonic() - began < 3, "the daemon did not close the TLS connection at once"
     assert d.wait_for_log(r"TLS handshake \(ClientHello\) but TLS is disabled", since=start)
     # Plain clients are unaffected.
-    with d.client() as c:
+    with plain_client(d) as c:
         assert c.admin.command("ping")["ok"] == 1
 
 

@@ -84,6 +84,7 @@ struct Serve: AsyncParsableCommand {
         }
         let tlsSettings = tls.settings()
         EnvironmentOptions.logApplied(logger: logger)
+        logger.info("\(tls.describe(tlsSettings))")
         let openFiles = FileLimit.raiseToHardLimit(logger: logger)
         // As mongod: connections are capped at 80% of the open-file limit, leaving room for the
         // database, segment files and the WAL.

@@ -78,6 +78,15 @@ struct TLSOptions: ParsableArguments {
         }
     }
 
+    /// The start-up banner's TLS line.
+    func describe(_ settings: TLSServerSettings) -> String {
+        guard settings.mode.servesTLS, let certificateKeyFile else { return "TLS: disabled (plain connections only)" }
+        let clients = caFile == nil ? "client certificates not requested"
+            : allowConnectionsWithoutCertificates ? "client certificates verified when presented (\(caFile ?? ""))"
+            : "client certificates required (\(caFile ?? ""))"
+        return "TLS: \(settings.mode.rawValue), TLS 1.2+, certificate \(certificateKeyFile), \(clients)"
+    }
+
     /// What SIGHUP does: load the certificate files again for new connections (open connections
     /// keep theirs); on failure the old certificate stays and the error is logged.
     static func reloader(_ settings: TLSServerSettings, logger: Logger) -> @Sendable () -> Void {
