@@ -7,11 +7,18 @@ import Synchronization
 /// Guards the writer connection, so writes stay serialized in submission order whether their body then
 /// runs inline on a `BlockingExecutor` thread or on the writer's dispatch queue.
 final class AsyncFIFOLock: Sendable {
+    /// One task waiting for the lock; `continuation` is nil once its wait timed out.
+    private struct Waiter {
+        let id: UInt64
+        var continuation: CheckedContinuation<Bool, Never>?
+    }
+
     /// Whether the lock is held, and the tasks waiting for it, oldest first (from `head`).
     private struct State {
         var isLocked = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [Waiter] = []
         var head = 0
+        var nextID: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -21,41 +28,72 @@ final class AsyncFIFOLock: Sendable {
 
     /// Takes the lock, suspending until every earlier request has been served. Not cancellable.
     func lock() async {
+        _ = await lock(until: nil)
+    }
+
+    /// Takes the lock, suspending until every earlier request has been served or `deadline` passes
+    /// (an operation's maxTimeMS); returns false when the wait gave up (the lock is then not held).
+    func lock(until deadline: ContinuousClock.Instant?) async -> Bool {
         let acquired = state.withLock { state in
             guard !state.isLocked else { return false }
             state.isLocked = true
             return true
         }
-        if acquired { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let acquired = state.withLock { state in
+        if acquired { return true }
+        var timer: Task<Void, Never>?
+        let got = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let id: UInt64? = state.withLock { state in
                 guard state.isLocked else {
                     state.isLocked = true
-                    return true
+                    return nil
                 }
-                state.waiters.append(continuation)
-                return false
+                state.nextID &+= 1
+                state.waiters.append(Waiter(id: state.nextID, continuation: continuation))
+                return state.nextID
             }
-            if acquired { continuation.resume() }
+            guard let id else {
+                continuation.resume(returning: true)
+                return
+            }
+            if let deadline {
+                timer = Task { [self] in
+                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    if !Task.isCancelled { giveUp(id) }
+                }
+            }
         }
+        timer?.cancel()
+        return got
     }
 
-    /// Releases the lock, handing it straight to the oldest waiter when there is one (the lock stays
-    /// held, so no later `lock()` can overtake it).
+    /// Ends the wait of waiter `id` if it is still waiting (its deadline passed).
+    private func giveUp(_ id: UInt64) {
+        let continuation: CheckedContinuation<Bool, Never>? = state.withLock { state in
+            guard let index = state.waiters[state.head...].firstIndex(where: { $0.id == id }) else { return nil }
+            let continuation = state.waiters[index].continuation
+            state.waiters[index].continuation = nil
+            return continuation
+        }
+        continuation?.resume(returning: false)
+    }
+
+    /// Releases the lock, handing it straight to the oldest waiter still waiting when there is one
+    /// (the lock stays held, so no later `lock()` can overtake it).
     func unlock() {
-        let next: CheckedContinuation<Void, Never>? = state.withLock { state in
-            guard state.head < state.waiters.count else {
-                state.isLocked = false
-                return nil
+        let next: CheckedContinuation<Bool, Never>? = state.withLock { state in
+            var next: CheckedContinuation<Bool, Never>?
+            while next == nil, state.head < state.waiters.count {
+                next = state.waiters[state.head].continuation
+                state.waiters[state.head].continuation = nil
+                state.head += 1
             }
-            let next = state.waiters[state.head]
-            state.head += 1
             if state.head == state.waiters.count {
                 state.waiters.removeAll(keepingCapacity: true)
                 state.head = 0
             }
+            if next == nil { state.isLocked = false }
             return next
         }
-        next?.resume()
+        next?.resume(returning: true)
     }
 }

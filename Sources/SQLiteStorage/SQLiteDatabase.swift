@@ -78,9 +78,11 @@ public final class SQLiteDatabase: Sendable {
     /// own transactions (see ``writeTransaction(_:)``); it must not keep the connection. It runs inline
     /// when the caller is on a `BlockingExecutor` thread, else on the writer's queue.
     @discardableResult
-    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    public func write<T: Sendable>(
+        until deadline: ContinuousClock.Instant? = nil, _ body: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) async throws -> T {
         guard !isClosed else { throw SQLiteError.closed("database") }
-        await writerLock.lock()
+        guard await writerLock.lock(until: deadline) else { throw WriterLockTimeout() }
         defer { writerLock.unlock() }
         if BlockingExecutor.isCurrentThreadWorker {
             return try BlockingExecutor.blocking { try writer.runInline(body) }
@@ -217,4 +219,10 @@ public final class SQLiteDatabase: Sendable {
             waiter?.resume(returning: reader)
         }
     }
+}
+
+/// The wait for the writer lock outlasted the caller's deadline (`SQLiteDatabase.write(until:_:)`).
+public struct WriterLockTimeout: Error, Sendable {
+    /// Creates the error.
+    public init() {}
 }

@@ -112,13 +112,14 @@ public final class SQLiteStorageEngine: StorageEngine {
         _ body: @escaping @Sendable (SQLiteConnection, inout [Namespace: CollectionEntry]) throws -> T
     ) async throws -> T {
         let catalog = self.catalog
-        // The operation's deadline (maxTimeMS): checked once the writer lock is held, and bound
-        // again on whichever thread runs the body (the write rules check it per document).
+        // The operation's deadline (maxTimeMS): the wait for the writer lock gives up at it, it is
+        // checked once the lock is held, and bound again on whichever thread runs the body (the
+        // write rules check it per document).
         let deadline = OperationDeadline.current
         try deadline?.check()
         do {
             let blobs = self.blobs
-            return try await db.write { c in
+            return try await db.write(until: deadline?.instant) { c in
                 try deadline?.check()
                 var entries = catalog.snapshot()
                 blobs.beginTransaction()
@@ -139,6 +140,8 @@ public final class SQLiteStorageEngine: StorageEngine {
             }
         } catch let e as SQLiteError {
             throw internalError(e)
+        } catch is WriterLockTimeout {
+            throw OperationDeadline.expiredError
         }
     }
 
