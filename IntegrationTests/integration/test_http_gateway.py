@@ -602,6 +602,7 @@ def test_large_streamed_put_and_get_keep_rss_bounded(tmp_path):
                 if i % 32 == 0:
                     peak[0] = max(peak[0], rss_kib(pid))
         assert got.hexdigest() == sent.hexdigest()
+        print(f"{size >> 20} MiB PUT+GET: daemon RSS {rss_start // 1024} MiB at start, peak {peak[0] // 1024} MiB")
         # bounded: far below the file size (batches of a few MiB per transfer, plus caches)
         assert (peak[0] - rss_start) * 1024 < min(size // 2, 200 << 20), (rss_start, peak[0])
         tail = requests.get(f"{g.base}/big/fs/name/large.bin", headers={"Range": "bytes=-1000"})
