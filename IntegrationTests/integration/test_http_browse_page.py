@@ -7,6 +7,7 @@ GRIDLITE_SCREENSHOT_DIR), never committed by the test.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import time
@@ -16,6 +17,7 @@ import gridfs
 import pytest
 import requests
 
+from conftest import TEST_AUTH, TEST_PASSWORD, TEST_USER
 from http_support import start_gateway
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -47,6 +49,10 @@ def browser(tmp_path):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.downloads = downloads
+    if TEST_AUTH:  # make integration-test-auth: every request of the page carries the fixtures' user
+        token = base64.b64encode(f"{TEST_USER}:{TEST_PASSWORD}".encode()).decode()
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Basic {token}"}})
     try:
         yield driver
     finally:
