@@ -89,6 +89,6 @@ def test_client_side_timeout_sends_max_time_ms(client, big, daemon) -> None:
     # becomes a timeout error.
     with daemon.client() as c:
         with pytest.raises(pymongo.errors.PyMongoError) as info:
-            with pymongo.timeout(0.05):
+            with pymongo.timeout(0.02):
                 list(c.max_time_ms[big].find({"s": {"$regex": "nomatch$"}}))
         assert info.value.timeout
