@@ -8,18 +8,30 @@ import Synchronization
 /// login or an authorization check costs a dictionary lookup (and a new connection never pays
 /// PBKDF2: only `createUser`/`updateUser` derive keys). Every change through this store empties
 /// the cache; so does any command that writes `admin.system.users` directly (see ``Authorizer``).
+/// The cache also expires after ``maxAge``, so that daemons sharing one PostgreSQL database see
+/// each other's user changes (a dropped user or a revoked role) within that time.
 public final class UserStore: Sendable {
     /// Where users live, as on mongod.
     public static let namespace = Namespace(unchecked: "admin", "system.users")
 
-    private let cache = Mutex<[String: StoredUser]?>(nil)
+    private struct Cached {
+        var users: [String: StoredUser]
+        var loaded: ContinuousClock.Instant
+    }
+
+    private let cache = Mutex<Cached?>(nil)
+    /// How long the cached users are trusted before they are read again.
+    public let maxAge: Duration
 
     /// Creates an empty store (users are read on first use).
-    public init() {}
+    public init(maxAge: Duration = .seconds(2)) {
+        self.maxAge = maxAge
+    }
 
     /// Every user, by `_id`.
     public func all(_ storage: any StorageEngine) async throws -> [String: StoredUser] {
-        if let cached = cache.withLock({ $0 }) { return cached }
+        let now = ContinuousClock.now
+        if let cached = cache.withLock({ $0 }), now - cached.loaded < maxAge { return cached.users }
         let cursor = try await storage.find(FindQuery(namespace: UserStore.namespace, filter: try Filter(BSONDocument())))
         var users: [String: StoredUser] = [:]
         while true {
@@ -30,7 +42,7 @@ public final class UserStore: Sendable {
             }
         }
         await cursor.close()
-        cache.withLock { $0 = users }
+        cache.withLock { $0 = Cached(users: users, loaded: now) }
         return users
     }
 
