@@ -370,6 +370,12 @@ def test_role_specific_commands(root, secured):
         root.other.items.insert_one({"b": 1})
         assert set(c.list_database_names()) <= {"media"}
         assert c.admin.command("usersInfo", "rw")["users"][0]["user"] == "rw"
+        # listCollections: 13 on a database without roles, unless authorizedCollections + nameOnly.
+        assert code_of(lambda: c.other.list_collection_names()) == 13
+        listed = c.other.command("listCollections", 1, nameOnly=True, authorizedCollections=True)
+        assert listed["cursor"]["firstBatch"] == []
+        assert "items" in [x["name"] for x in c.media.command(
+            "listCollections", 1, nameOnly=True, authorizedCollections=True)["cursor"]["firstBatch"]]
         assert code_of(lambda: c.admin.command("usersInfo", "mon")) == 13
 
 

@@ -27,4 +27,13 @@ enum AuthorizedDatabases {
         }
         return { privileges.touches($0) }
     }
+
+    /// Whether `listCollections` lists anything: always without `--auth`; with it, when the roles
+    /// allow listing the database (read or dbAdmin there). The dispatcher lets
+    /// `listCollections {authorizedCollections: true, nameOnly: true}` through for any user (as
+    /// mongod); such a user without those roles sees an empty list instead of 13.
+    static func listsCollections(_ request: CommandRequest, context: CommandContext) async throws -> Bool {
+        guard context.environment.auth.enabled else { return true }
+        return try await privileges(context).allows(Requirement([.read, .dbAdmin], on: .database(request.database)))
+    }
 }

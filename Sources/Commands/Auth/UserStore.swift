@@ -23,9 +23,14 @@ public final class UserStore: Sendable {
     /// How long the cached users are trusted before they are read again.
     public let maxAge: Duration
 
-    /// Creates an empty store (users are read on first use).
-    public init(maxAge: Duration = .seconds(2)) {
+    /// Creates an empty store (users are read on first use) whose cache is trusted for `maxAge`.
+    public init(maxAge: Duration) {
         self.maxAge = maxAge
+    }
+
+    /// Creates an empty store with a 2-second cache.
+    public convenience init() {
+        self.init(maxAge: .seconds(2))
     }
 
     /// Every user, by `_id`.

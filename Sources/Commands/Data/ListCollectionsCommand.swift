@@ -14,7 +14,10 @@ public enum ListCollectionsCommand: CommandHandler {
         let options = try CursorOptions.parse(request)
         let nameOnly = try request.bool("nameOnly", default: false)
         var docs: [BSONDocument] = []
-        for info in try await context.storage.listCollections(in: request.database) {
+        // `authorizedCollections: true` (with --auth): a user without the right to list the
+        // database's collections gets the ones its roles grant something on — none, with built-in roles.
+        let visible = try await AuthorizedDatabases.listsCollections(request, context: context)
+        for info in try await context.storage.listCollections(in: request.database) where visible {
             let full: BSONDocument = [
                 "name": .string(info.name),
                 "type": "collection",
