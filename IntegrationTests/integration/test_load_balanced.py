@@ -169,3 +169,34 @@ def test_round_robin_over_two_daemons(daemon_factory, haproxy_factory) -> None:
         time.sleep(0.5)
     survivor = hello_over(second.host, second.port, loadBalanced=True)["serviceId"]
     assert seen == [survivor] * 4
+
+
+def test_retryable_writes_run_once_per_txn_number(daemon) -> None:
+    # What a driver in load-balanced mode does after losing a reply: resend the write with the same
+    # lsid and txnNumber. The resend gets the first reply and the write is not applied twice.
+    from bson import Int64
+    from pymongo.errors import OperationFailure
+    with lb_client(daemon.host, daemon.port) as c:
+        db = c.lb_retryable
+        db.c.drop()
+        with c.start_session() as session:
+            insert = {"insert": "c", "documents": [{"_id": 1}, {"_id": 2}], "txnNumber": Int64(5)}
+            first = db.command(insert, session=session)
+            again = db.command(insert, session=session)
+            assert first["n"] == again["n"] == 2
+            assert "writeErrors" not in again  # not two duplicate-key errors
+            update = {"update": "c", "updates": [{"q": {"_id": 1}, "u": {"$inc": {"x": 1}}}], "txnNumber": Int64(6)}
+            db.command(update, session=session)
+            db.command(update, session=session)
+            assert db.c.find_one({"_id": 1}) == {"_id": 1, "x": 1}
+            with pytest.raises(OperationFailure) as info:
+                db.command({**insert, "txnNumber": Int64(4)}, session=session)
+            assert info.value.code == 225
+    # Another client (other lsids, pymongo's own txnNumber per write): its retryable inserts insert
+    # once each. (A client must not reuse an lsid's txnNumber for a different command: like mongod,
+    # gridlite would take it for a retry.)
+    with lb_client(daemon.host, daemon.port) as c:
+        db = c.lb_retryable
+        db.c.insert_many([{"_id": i} for i in range(10, 20)])
+        db.c.insert_one({"_id": 20})
+        assert db.c.count_documents({}) == 13

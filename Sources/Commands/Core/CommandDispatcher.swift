@@ -96,11 +96,39 @@ public struct CommandDispatcher: Sendable {
         return try await OperationDeadline.$current.withValue(deadline) {
             let writeConcernError = try await applyFailPoint(handler, request, context: context, deadline: deadline)
             try deadline?.check()
-            var outcome = try await handler.outcome(request, context: context)
-            if let writeConcernError { outcome.reply.append("writeConcernError", .document(writeConcernError)) }
-            outcome.reply.append("ok", .double(1))
-            return outcome
+            guard let write = RetryableWriteTable.key(of: request) else {
+                return try await runHandler(handler, request, context: context, writeConcernError: writeConcernError)
+            }
+            // A retryable write: a resent txnNumber gets the first attempt's reply, never runs twice.
+            let table = context.environment.retryableWrites
+            switch await table.begin(write.session, txnNumber: write.txnNumber) {
+            case .replay(let reply):
+                return CommandOutcome(reply: reply)
+            case .tooOld(let last):
+                throw CommandError(
+                    code: 225, codeName: "TransactionTooOld",
+                    message: "Retryable write with txnNumber \(write.txnNumber) is prohibited on session because a newer retryable write with txnNumber \(last) has already started on this session.")
+            case .run:
+                do {
+                    let outcome = try await runHandler(handler, request, context: context, writeConcernError: writeConcernError)
+                    await table.finish(write.session, txnNumber: write.txnNumber, reply: outcome.reply)
+                    return outcome
+                } catch {
+                    await table.finish(write.session, txnNumber: write.txnNumber, reply: CommandDispatcher.errorReply(error))
+                    throw error
+                }
+            }
         }
+    }
+
+    /// Runs the handler and completes its reply (`writeConcernError` from a fail point, `ok: 1`).
+    private func runHandler(
+        _ handler: any CommandHandler.Type, _ request: CommandRequest, context: CommandContext, writeConcernError: BSONDocument?
+    ) async throws -> CommandOutcome {
+        var outcome = try await handler.outcome(request, context: context)
+        if let writeConcernError { outcome.reply.append("writeConcernError", .document(writeConcernError)) }
+        outcome.reply.append("ok", .double(1))
+        return outcome
     }
 
     /// The `failCommand` fail point, evaluated as mongod does before a command runs: block

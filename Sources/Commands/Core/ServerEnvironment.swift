@@ -57,6 +57,8 @@ public final class ServerEnvironment: Sendable {
     /// This process's `serviceId` in load-balanced mode: one ObjectId for the life of the process,
     /// so a balancer's clients can tell the daemons behind it apart.
     public let serviceId = ObjectId()
+    /// The last retryable write (`lsid` + `txnNumber`) of each session and its reply.
+    public let retryableWrites = RetryableWriteTable()
 
     /// Creates the environment.
     public init(
