@@ -60,6 +60,7 @@ help:
 	@echo "  make postgres-integration-test  the integration + conformance suites on PostgreSQL-backed daemons"
 	@echo "                         (inside IntegrationTests/postgres/pgcluster.sh run ..., as make test does)"
 	@echo "  make test-tls          the whole integration suite with every daemon in requireTLS, every client over TLS [PYTEST_ARGS]"
+	@echo "  make bench-integrity   checksum CPU share, backup/fsck MiB/s idle and while serving (release)"
 	@echo "  make bench-tls         TLS cost as ratios of plain in one run: 256 MiB up/down, connections/s (release)"
 	@echo "  make c-programs        build the libmongoc test programs"
 	@echo "  make bench             release benchmarks against the peers, writes docs/benchmarks.md (~5 min) [BENCH_RUNS]"
@@ -251,6 +252,13 @@ HTTP_BENCH_ARGS ?=
 bench-http: deps venv
 	swift build -c release --product gridlite
 	"$(VENV_PY)" bench/http_bench.py --gridlite "$$(swift build -c release --show-bin-path)/gridlite" $(HTTP_BENCH_ARGS)
+
+# --- make bench-integrity: checksum CPU share, backup and fsck throughput (bench/integrity_bench.py) -------
+INTEGRITY_BENCH_ARGS ?=
+.PHONY: bench-integrity
+bench-integrity: deps venv
+	swift build $(SWIFT_FLAGS) -c release --product gridlite
+	"$(VENV_PY)" bench/integrity_bench.py --gridlite .build/release/gridlite $(INTEGRITY_BENCH_ARGS)
 
 # --- make soak: 200 connections of GridFS/CRUD/cursor load plus hostile sockets for SOAK_SECONDS -----------
 # (IntegrationTests/soak/soak.py; a 60-second run of it is IntegrationTests/integration/test_soak.py in `make test`.)

@@ -105,7 +105,8 @@ let package = Package(
         ),
         // CRC-32C for stored-document checksums (SSE4.2 crc32 instruction, table fallback);
         // only SQLiteStorage imports it.
-        .target(name: "CChecksum"),
+        // Optimized even in debug builds, so tests and debug daemons pay the checksum's real cost.
+        .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "SQLiteStorage", dependencies: [
             "BSON", "Query", "Storage", "Executors", "CSQLite", "CChecksum",
             .product(name: "Logging", package: "swift-log"),

@@ -47,6 +47,7 @@ struct FsckCommand: AsyncParsableCommand {
             CLIOutput.fail("fsck", "\(error)")
         }
         bar.finish()
+        if !repair || report.isClean { LastFsck.record(path, report) }
         if json { CLIOutput.json(FsckFormat.json(report)) } else { FsckFormat.printText(report) }
         throw ExitCode(report.isClean ? CLIOutput.ok : CLIOutput.problems)
     }

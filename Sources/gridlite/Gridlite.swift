@@ -10,7 +10,8 @@ struct Gridlite: AsyncParsableCommand {
         commandName: "gridlite",
         abstract: "A MongoDB-wire-protocol server that keeps GridFS buckets in SQLite.",
         version: version,
-        subcommands: [Serve.self, Users.self, FsckCommand.self, BackupCommand.self, RestoreCommand.self],
+        subcommands: [Serve.self, Users.self, FsckCommand.self, BackupCommand.self, RestoreCommand.self,
+                      StatsCommand.self, LsCommand.self, GetCommand.self, PutCommand.self, ExportCommand.self, ImportCommand.self],
         defaultSubcommand: nil
     )
 
