@@ -21,6 +21,9 @@ from conftest import Daemon
 from gridfs_support import PatternStream, pattern_bytes, sha256_of_stream
 from integrity_support import fsck_json, gridlite
 
+# These tests read and damage the SQLite engine's own files.
+pytestmark = pytest.mark.sqlite_only
+
 MiB = 1024 * 1024
 
 

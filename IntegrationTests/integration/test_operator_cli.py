@@ -11,9 +11,13 @@ import subprocess
 from pathlib import Path
 
 import gridfs
+import pytest
 
 from gridfs_support import pattern_bytes
 from integrity_support import gridlite
+
+# These tests read and damage the SQLite engine's own files.
+pytestmark = pytest.mark.sqlite_only
 
 MiB = 1024 * 1024
 
