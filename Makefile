@@ -233,7 +233,7 @@ bench: deps venv
 .PHONY: bench-postgres
 bench-postgres: deps venv
 	swift build -c release --product gridlite
-	IntegrationTests/postgres/pgcluster.sh run "$(VENV_PY)" bench/postgres_bench.py \
+	PGCLUSTER_OPTS="-c fsync=on $(PGCLUSTER_OPTS)" IntegrationTests/postgres/pgcluster.sh run "$(VENV_PY)" bench/postgres_bench.py \
 	  --gridlite "$$(swift build -c release --show-bin-path)/gridlite" $(BENCH_ARGS)
 # --- make bench-tls: TLS against plain on one allowTLS daemon, as ratios (bench/tls_bench.py) -------------
 TLS_BENCH_ARGS ?=

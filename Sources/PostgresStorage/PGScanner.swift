@@ -65,7 +65,8 @@ struct PGScanner: RecordScanner {
                 let rows = try session.query(
                     "SELECT id, id, doc FROM \(entry.table) WHERE id > $1 ORDER BY id LIMIT \(limit)\(lockRows ? " FOR UPDATE" : "")",
                     [.int(position.lastRecord ?? 0)])
-                for row in rows {
+                for result in rows {
+                    let row = result.makeRandomAccess()
                     let id = row.int(1)
                     guard let doc = row.bytes(2).flatMap({ BSONDocument(storedBytes: $0) }) else { throw damaged(id) }
                     tally.rows += 1
@@ -156,7 +157,8 @@ struct PGScanner: RecordScanner {
             let rows = try session.query(
                 "SELECT \(keyColumn), c.id, c.doc FROM \(from)\(whereClause) ORDER BY \(order) LIMIT \(limit)\(lockRows ? " FOR UPDATE OF c" : "")",
                 values)
-            for row in rows {
+            for result in rows {
+                let row = result.makeRandomAccess()
                 let key = row.bytes(0) ?? []
                 let id = row.int(1)
                 guard let doc = row.bytes(2).flatMap({ BSONDocument(storedBytes: $0) }) else { throw damaged(id) }

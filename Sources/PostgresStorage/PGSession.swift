@@ -115,6 +115,20 @@ final class PGSession: @unchecked Sendable {
     }
 }
 
+extension PostgresRandomAccessRow {
+    /// The cell at `i` as bytes (bytea), nil for NULL.
+    func bytes(_ i: Int) -> [UInt8]? {
+        guard i < count, let buffer = self[i].bytes else { return nil }
+        return Array(buffer.readableBytesView)
+    }
+
+    /// The cell at `i` as an integer, 0 for NULL.
+    func int(_ i: Int) -> Int64 {
+        guard i < count else { return 0 }
+        return ((try? self[i].decode(Int64?.self)) ?? nil) ?? 0
+    }
+}
+
 extension PostgresRow {
     /// The cell at `i` as bytes (bytea), nil for NULL.
     func bytes(_ i: Int) -> [UInt8]? {

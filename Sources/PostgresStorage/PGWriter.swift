@@ -77,7 +77,7 @@ struct PGWriter: CollectionWriter {
 
     mutating func replace(_ id: RecordID, old: BSONDocument, with document: BSONDocument) throws {
         let newKeys = try tableKeys(document)
-        let oldKeys = try entry.tableIndexes.map { (try? $0.keys(for: old)) ?? [] }
+        let oldKeys = entry.tableIndexes.map { (try? $0.keys(for: old)) ?? [] }
         try session.query("UPDATE \(entry.table) SET doc = $1 WHERE id = $2", [.bytes(document.bytes), .int(id)])
         for ((index, keys), before) in zip(newKeys, oldKeys) {
             let kept = Set(keys)

@@ -3,20 +3,31 @@ import Query
 import Storage
 
 extension PostgresStorageEngine {
+    /// One leased connection does the catalog lookup and the plan, and for a blocking sort the
+    /// whole sort; otherwise the cursor reads its batches as they are asked for (each batch is a
+    /// fresh statement resumed by key, so nothing is read ahead that a dropped collection or a
+    /// getMore's own time limit should have stopped).
     public func find(_ query: FindQuery) async throws -> any DocumentCursor {
-        let namespace = query.namespace
-        guard let entry = try await withSession({ s in try PGCatalog.entry(s, namespace, lock: nil) }) else {
-            return ArrayCursor([])
+        enum Start: Sendable {
+            case empty
+            case sorted([BSONDocument])
+            case scanning(PGCollection, QueryProgress)
         }
-        let plan = try QueryPlanner.plan(filter: query.filter, sort: query.sort, indexes: entry.descriptors, hint: query.hint)
-        let progress = QueryProgress(plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
-        guard let sort = query.sort, !plan.providesSort else { return PostgresCursor(engine: self, entry: entry, progress: progress) }
-        let memoryLimit = query.sortMemoryLimit
-        let docs = try await withSession { s in
-            var progress = progress
-            return try progress.sorted(PGScanner(session: s, entry: entry, lockRows: false), by: sort, memoryLimit: memoryLimit).map(\.doc)
+        let start = try await withSession { s -> Start in
+            guard let entry = try PGCatalog.entry(s, query.namespace, lock: nil) else { return .empty }
+            let plan = try QueryPlanner.plan(filter: query.filter, sort: query.sort, indexes: entry.descriptors, hint: query.hint)
+            var progress = QueryProgress(plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
+            if let sort = query.sort, !plan.providesSort {
+                let scanner = PGScanner(session: s, entry: entry, lockRows: false)
+                return .sorted(try progress.sorted(scanner, by: sort, memoryLimit: query.sortMemoryLimit).map(\.doc))
+            }
+            return .scanning(entry, progress)
         }
-        return ArrayCursor(docs)
+        switch start {
+        case .empty: return ArrayCursor([])
+        case .sorted(let docs): return ArrayCursor(docs)
+        case .scanning(let entry, let progress): return PostgresCursor(engine: self, entry: entry, progress: progress)
+        }
     }
 
     public func count(_ query: FindQuery) async throws -> Int {
