@@ -173,7 +173,10 @@ class Daemon:
         if not self.test_auth:
             return
         from pymongo.errors import OperationFailure
-        tls = {"tls": True, "tlsCAFile": suite_pki().ca} if self.tls else {}
+        # Over TLS when the daemon requires it (the suite's or the test's own certificates: both are suite_pki()).
+        requires_tls = any(a == "requireTLS" for a in self.extra_args)
+        tls = {"tls": True, "tlsCAFile": suite_pki().ca, "tlsCertificateKeyFile": suite_pki().client} \
+            if requires_tls else {}
         with MongoClient(self.host, self.port, serverSelectionTimeoutMS=5000, **tls) as anonymous:
             try:
                 anonymous.admin.command("createUser", TEST_USER, pwd=TEST_PASSWORD, roles=["root"])

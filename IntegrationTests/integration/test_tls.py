@@ -17,18 +17,19 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import ServerSelectionTimeoutError
 
-from conftest import gridlite_bin
+from conftest import TEST_PASSWORD, TEST_USER, credentials, gridlite_bin
 
 
 def tls_client(daemon, pki, **kwargs) -> MongoClient:
+    # credentials(): the fixtures' root user under GRIDLITE_TEST_AUTH=1 (every fixture daemon has --auth then).
     options = {"tls": True, "tlsCAFile": pki.ca, "serverSelectionTimeoutMS": 5000,
-               "connectTimeoutMS": 5000, "socketTimeoutMS": 10000}
+               "connectTimeoutMS": 5000, "socketTimeoutMS": 10000, **credentials()}
     options.update(kwargs)
     return MongoClient(f"mongodb://127.0.0.1:{daemon.port}/", **options)
 
 
 def plain_client(daemon, **kwargs) -> MongoClient:
-    options = {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000, "socketTimeoutMS": 10000}
+    options = {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000, "socketTimeoutMS": 10000, **credentials()}
     options.update(kwargs)
     return MongoClient(f"mongodb://127.0.0.1:{daemon.port}/", **options)
 
@@ -66,7 +67,8 @@ def test_require_tls_serves_pymongo_with_ca(daemon_factory, tls_pki) -> None:
         entry = own_op(c)
         assert entry["tls"]["version"] in ("TLS1_2", "TLS1_3"), entry
         assert "clientCertificateSubject" not in entry["tls"], entry
-    opts = d.client(tls=True, tlsCAFile=tls_pki.ca).admin.command("getCmdLineOpts")["parsed"]["net"]["tls"]
+    with tls_client(d, tls_pki) as c:
+        opts = c.admin.command("getCmdLineOpts")["parsed"]["net"]["tls"]
     assert opts["mode"] == "requireTLS" and opts["certificateKeyFile"] == tls_pki.server
 
 
@@ -179,7 +181,8 @@ def test_stalled_handshake_is_closed_after_the_read_timeout(daemon_factory, tls_
 def test_libmongoc_gridfs_over_tls(daemon_factory, tls_pki, c_program) -> None:
     d = daemon_factory("--tlsMode", "requireTLS", "--tlsCertificateKeyFile", tls_pki.server,
                        "--tlsCAFile", tls_pki.ca)
-    uri = (f"mongodb://127.0.0.1:{d.port}/?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000"
+    user = f"{TEST_USER}:{TEST_PASSWORD}@" if credentials() else ""
+    uri = (f"mongodb://{user}127.0.0.1:{d.port}/?serverSelectionTimeoutMS=5000&connectTimeoutMS=5000"
            f"&tls=true&tlsCAFile={tls_pki.ca}&tlsCertificateKeyFile={tls_pki.client}")
     result = subprocess.run([str(c_program("gridfs_bucket")), uri, "c_tls_bucket"], capture_output=True,
                             text=True, timeout=120)

@@ -83,8 +83,6 @@ struct Serve: AsyncParsableCommand {
             Serve.fail("\(error)")
         }
         let tlsSettings = tls.settings()
-        EnvironmentOptions.logApplied(logger: logger)
-        logger.info("\(tls.describe(tlsSettings))")
         let openFiles = FileLimit.raiseToHardLimit(logger: logger)
         // As mongod: connections are capped at 80% of the open-file limit, leaving room for the
         // database, segment files and the WAL.
@@ -102,6 +100,9 @@ struct Serve: AsyncParsableCommand {
         } else {
             (storage, lock) = try await openSQLite(dataPath, logger: logger)
         }
+        // After the storage checks, so that a start-up error stays the only line.
+        EnvironmentOptions.logApplied(logger: logger)
+        logger.info("\(tls.describe(tlsSettings))")
         var serverConfiguration = ServerConfiguration(
             host: host, port: port, maxConnections: effectiveMaxConns,
             maxIncomingBytesInFlight: maxIncomingBytesInFlight > 0 ? maxIncomingBytesInFlight : nil,
