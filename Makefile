@@ -203,7 +203,7 @@ CONFORMANCE_SERVE_ARGS ?=
 conformance-test:
 	@test -x "$(GRIDLITE_BIN)" || { echo "conformance-test: $(GRIDLITE_BIN) not found; run make build-debug" >&2; exit 1; }
 	@dir=$$(mktemp -d); \
-	"$(GRIDLITE_BIN)" serve --port 0 --data-dir "$$dir/data" $(CONFORMANCE_SERVE_ARGS) >"$$dir/log" 2>&1 & pid=$$!; \
+	"$(GRIDLITE_BIN)" serve --port 0 --data-dir "$$dir/data" --setParameter enableTestCommands=1 $(CONFORMANCE_SERVE_ARGS) >"$$dir/log" 2>&1 & pid=$$!; \
 	port=""; for i in $$(seq 100); do \
 	  port=$$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\).*/\1/p' "$$dir/log" | head -n 1); \
 	  [ -n "$$port" ] && break; sleep 0.1; \
