@@ -30,12 +30,19 @@ enum GridFSCheck {
                 let key = IndexKeyEncoder.encode(id)
                 fileIds.insert(key)
                 let shown = BSONDocument([("_id", id)]).relaxedValueText
-                guard let length = doc["length"]?.intValue, let chunkSize = doc["chunkSize"]?.intValue, chunkSize > 0 else {
+                guard let length = doc["length"]?.intValue, let chunkSize = doc["chunkSize"]?.intValue, chunkSize > 0, length >= 0 else {
                     problems.append("file \(shown) has no valid length or chunkSize")
                     continue
                 }
-                let expected = (length + chunkSize - 1) / chunkSize
+                // Client-stored numbers: no `length + chunkSize - 1` (overflows at Int.max) and no
+                // negative range bound (traps).
+                let expected = length / chunkSize + (length % chunkSize == 0 ? 0 : 1)
                 let have = chunkMap[key] ?? [:]
+                // A stored length can be any number a client wrote: never walk billions of chunk numbers.
+                guard expected <= have.count + 1_000 else {
+                    problems.append("file \(shown) declares \(expected) chunks and has \(have.count)")
+                    continue
+                }
                 for n in 0..<expected {
                     let size = n == expected - 1 ? length - n * chunkSize : chunkSize
                     guard let got = have[n] else {
