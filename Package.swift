@@ -125,6 +125,7 @@ let package = Package(
         .target(name: "PostgresStorage", dependencies: [
             "BSON", "Query", "Storage", "MongoErrors", "Executors",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

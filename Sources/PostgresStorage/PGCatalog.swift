@@ -11,6 +11,9 @@ struct PGIndex: Sendable {
     var spec: IndexSpec
     /// True once some document produced several keys.
     var multikey: Bool
+    /// True for the `(files_id, n)` index of a chunk table: its keys are the table's `fk` column
+    /// (unique), not a key table.
+    var keyColumn = false
 
     /// True for `_id_` (kept in the collection table's unique `k` column).
     var isIdIndex: Bool { id == 0 }
@@ -53,8 +56,13 @@ struct PGCollection: Sendable {
 
     /// The document table's name.
     var table: String { "c\(id)" }
+    /// True for a chunk table (`<bucket>.chunks` made by this schema): it has the `fk` column.
+    var chunkLayout = false
+
     /// The indexes kept in key tables.
-    var tableIndexes: [PGIndex] { indexes.filter { !$0.isIdIndex } }
+    var tableIndexes: [PGIndex] { indexes.filter { !$0.isIdIndex && !$0.keyColumn } }
+    /// The `(files_id, n)` index kept in the `fk` column, if the client has created it.
+    var keyColumnIndex: PGIndex? { indexes.first { $0.keyColumn } }
     /// What the planner may use.
     var descriptors: [IndexDescriptor] { indexes.map(\.descriptor) }
 }
@@ -79,6 +87,15 @@ enum PGCatalog {
                 CREATE TABLE IF NOT EXISTS gl_indexes(id bigserial PRIMARY KEY, collection_id bigint NOT NULL,
                     name text NOT NULL, spec bytea NOT NULL, multikey boolean NOT NULL DEFAULT false, UNIQUE(collection_id, name))
                 """)
+            // Chunk tables came later in the same schema version: an older database gets the
+            // columns (its existing chunk collections keep their generic tables).
+            for table in ["gl_collections", "gl_indexes"] {
+                let has = try s.query("""
+                    SELECT 1 FROM information_schema.columns
+                    WHERE table_schema = current_schema() AND table_name = $1 AND column_name = 'keycol'
+                    """, [.text(table)])
+                if has.isEmpty { try s.query("ALTER TABLE \(table) ADD COLUMN keycol boolean NOT NULL DEFAULT false") }
+            }
             try s.query("INSERT INTO gl_meta(key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING", [.text(schemaVersion)])
             let found = try s.query("SELECT value FROM gl_meta WHERE key = 'schema_version'").first?.text(0)
             return found == schemaVersion ? nil : found
@@ -86,7 +103,7 @@ enum PGCatalog {
     }
 
     /// The columns ``entry(from:)`` reads.
-    static let columns = "c.id, c.db, c.name, c.options, c.uuid, i.id, i.spec, i.multikey, c.version"
+    static let columns = "c.id, c.db, c.name, c.options, c.uuid, i.id, i.spec, i.multikey, c.version, c.keycol, i.keycol"
 
     /// How a lookup locks the collection's catalog row for the rest of its transaction.
     enum Lock: String {
@@ -146,12 +163,13 @@ enum PGCatalog {
             if out.last?.id != id {
                 let options = row.bytes(3).flatMap { BSONDocument(storedBytes: $0) } ?? BSONDocument()
                 out.append(PGCollection(id: id, namespace: Namespace(unchecked: row.text(1) ?? "", row.text(2) ?? ""),
-                                        options: options, uuid: row.bytes(4) ?? [], indexes: [PGIndex.idIndex], version: row.int(8)))
+                                        options: options, uuid: row.bytes(4) ?? [], indexes: [PGIndex.idIndex], version: row.int(8),
+                                        chunkLayout: row.bool(9)))
             }
             guard let indexID = Optional(row.int(5)), indexID != 0,
                   let specBytes = row.bytes(6), let doc = BSONDocument(storedBytes: specBytes),
                   let spec = IndexSpec.fromStored(doc) else { continue }
-            out[out.count - 1].indexes.append(PGIndex(id: indexID, spec: spec, multikey: row.bool(7)))
+            out[out.count - 1].indexes.append(PGIndex(id: indexID, spec: spec, multikey: row.bool(7), keyColumn: row.bool(10)))
         }
         return out
     }
@@ -160,10 +178,11 @@ enum PGCatalog {
     /// daemon just made).
     static func create(_ s: PGSession, _ namespace: Namespace, options: BSONDocument, lock: Lock) throws -> (PGCollection, created: Bool) {
         let uuid = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let chunkLayout = namespace.kind == .gridFSChunks
         let inserted = try s.query("""
-            INSERT INTO gl_collections(db, name, options, uuid) VALUES ($1, $2, $3, $4)
+            INSERT INTO gl_collections(db, name, options, uuid, keycol) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (db, name) DO NOTHING RETURNING id, version
-            """, [.text(namespace.database), .text(namespace.collection), .bytes(options.bytes), .bytes(uuid)])
+            """, [.text(namespace.database), .text(namespace.collection), .bytes(options.bytes), .bytes(uuid), .bool(chunkLayout)])
         guard let id = inserted.first?.int(0) else {
             guard let existing = try entry(s, namespace, lock: lock) else {
                 throw MongoError(.internalError, "collection \(namespace) vanished while being created")
@@ -171,11 +190,18 @@ enum PGCatalog {
             return (existing, false)
         }
         let table = "c\(id)"
-        try s.query("CREATE TABLE \(table)(id bigserial PRIMARY KEY, k bytea NOT NULL UNIQUE, doc bytea NOT NULL)")
+        if chunkLayout {
+            // A chunk table: `fk` holds the encoded (files_id, n) key once the client creates that
+            // index (unique then, and the downloads' range scans read this table alone).
+            try s.query("CREATE TABLE \(table)(id bigserial PRIMARY KEY, k bytea NOT NULL UNIQUE, fk bytea, doc bytea NOT NULL)")
+        } else {
+            try s.query("CREATE TABLE \(table)(id bigserial PRIMARY KEY, k bytea NOT NULL UNIQUE, doc bytea NOT NULL)")
+        }
         // Documents are mostly chunk payloads: compressing them costs CPU and gains nothing.
         try s.query("ALTER TABLE \(table) ALTER COLUMN doc SET STORAGE EXTERNAL")
         let version = inserted.first?.int(1) ?? 1
-        return (PGCollection(id: id, namespace: namespace, options: options, uuid: uuid, indexes: [PGIndex.idIndex], version: version), true)
+        return (PGCollection(id: id, namespace: namespace, options: options, uuid: uuid, indexes: [PGIndex.idIndex], version: version,
+                             chunkLayout: chunkLayout), true)
     }
 
     /// Drops a collection's tables and catalog rows.
@@ -187,13 +213,25 @@ enum PGCatalog {
         try s.query("DELETE FROM gl_collections WHERE id = $1", [.int(entry.id)])
     }
 
-    /// Creates an index's catalog row and key table (empty).
-    static func createIndex(_ s: PGSession, collection: Int64, spec: IndexSpec) throws -> PGIndex {
-        let rows = try s.query("INSERT INTO gl_indexes(collection_id, name, spec) VALUES ($1, $2, $3) RETURNING id",
-                               [.int(collection), .text(spec.name), .bytes(spec.spec.bytes)])
+    /// True when `spec` is the GridFS chunk index a chunk table keeps in its `fk` column: unique
+    /// `{files_id: 1, n: 1}` (what drivers create), and the table has no such index yet.
+    static func usesKeyColumn(_ spec: IndexSpec, in entry: PGCollection) -> Bool {
+        entry.chunkLayout && entry.keyColumnIndex == nil && spec.unique
+            && spec.key.map(\.path) == ["files_id", "n"] && spec.key.allSatisfy { $0.direction == 1 }
+    }
+
+    /// Creates an index's catalog row and key table (empty); for the chunk index of a chunk table
+    /// only the catalog row (``PostgresStorageEngine/populate(_:entry:index:)`` fills `fk` and
+    /// creates its unique index).
+    static func createIndex(_ s: PGSession, collection entry: PGCollection, spec: IndexSpec) throws -> PGIndex {
+        let keyColumn = usesKeyColumn(spec, in: entry)
+        let rows = try s.query("INSERT INTO gl_indexes(collection_id, name, spec, keycol) VALUES ($1, $2, $3, $4) RETURNING id",
+                               [.int(entry.id), .text(spec.name), .bytes(spec.spec.bytes), .bool(keyColumn)])
         guard let id = rows.first?.int(0) else { throw MongoError(.internalError, "index row not created") }
-        let index = PGIndex(id: id, spec: spec, multikey: false)
-        if spec.unique {
+        let index = PGIndex(id: id, spec: spec, multikey: false, keyColumn: keyColumn)
+        if keyColumn {
+            return index
+        } else if spec.unique {
             try s.query("CREATE TABLE \(index.table)(key bytea PRIMARY KEY, id bigint NOT NULL)")
         } else {
             try s.query("CREATE TABLE \(index.table)(key bytea NOT NULL, id bigint NOT NULL, PRIMARY KEY(key, id))")

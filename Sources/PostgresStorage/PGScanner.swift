@@ -108,8 +108,12 @@ struct PGScanner: RecordScanner {
     /// Consecutive ranges (in scan order) in (key, id) order; true when they ran to their end.
     private func scanRanges(_ index: PGIndex, _ ranges: [KeyRange], reverse: Bool, _ tally: Tally, _ position: inout ScanPosition,
                             _ visit: (RecordID, BSONDocument) throws -> ScanStep) throws -> Bool {
+        // `_id_` and a chunk table's (files_id, n) index are columns of the document table: one
+        // index range scan, no join.
         let (from, keyColumn, idColumn) = index.isIdIndex
             ? ("\(entry.table) c", "c.k", "c.id")
+            : index.keyColumn
+            ? ("\(entry.table) c", "c.fk", "c.id")
             : ("\(index.table) x JOIN \(entry.table) c ON c.id = x.id", "x.key", "x.id")
         let keyUnique = index.isIdIndex || index.spec.unique
         let direction = reverse ? "DESC" : "ASC"

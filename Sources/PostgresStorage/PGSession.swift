@@ -5,6 +5,8 @@ import PostgresNIO
 /// A bind parameter of a statement (always sent in binary: `bytea` without hex round trips).
 enum PGValue {
     case bytes([UInt8])
+    /// Part of a byte array (a chunk's payload inside its document), sent without a copy of its own.
+    case slice(ArraySlice<UInt8>)
     case int(Int64)
     case text(String)
     case bool(Bool)
@@ -43,7 +45,8 @@ final class PGSession: @unchecked Sendable {
         var binds = PostgresBindings(capacity: values.count)
         for value in values {
             switch value {
-            case .bytes(let b): binds.append(ByteBuffer(bytes: b))
+            case .bytes(let b): binds.append(Bytea(bytes: b[...]))
+            case .slice(let b): binds.append(Bytea(bytes: b))
             case .int(let i): binds.append(i)
             case .text(let s): binds.append(s)
             case .bool(let b): binds.append(b)
@@ -75,6 +78,49 @@ final class PGSession: @unchecked Sendable {
         if let broken { throw broken }
         let future: EventLoopFuture<PostgresQueryResult> = connection.query(try makeQuery(sql, []), logger: logger)
         pending.append(future)
+    }
+
+    /// Runs a statement outside any transaction (it commits by itself); nil when PostgreSQL
+    /// refused it (a unique key, a dropped table: it rolled back whole) and the session stays
+    /// usable, so the caller can take its slower path.
+    func queryUnlessRefused(_ sql: String, _ values: [PGValue]) throws -> [PostgresRow]? {
+        if let broken { throw broken }
+        let future: EventLoopFuture<PostgresQueryResult> = connection.query(try makeQuery(sql, values), logger: logger)
+        do {
+            try drainPending()
+            return try future.wait().rows
+        } catch where PGErrors.isServerError(error) {
+            return nil
+        } catch {
+            broken = error
+            throw error
+        }
+    }
+
+    /// Runs a statement that a unique index may refuse (SQLSTATE 23505) inside a savepoint: false
+    /// when refused (the transaction goes on without it), true when it ran.
+    func queryUnlessDuplicate(_ sql: String, _ values: [PGValue]) throws -> Bool {
+        try send("SAVEPOINT gl_unique")
+        if let broken { throw broken }
+        let future: EventLoopFuture<PostgresQueryResult> = connection.query(try makeQuery(sql, values), logger: logger)
+        do {
+            try drainPending()
+        } catch {
+            broken = error
+            throw error
+        }
+        do {
+            _ = try future.wait()
+        } catch where PGErrors.sqlState(error) == "23505" {
+            try send("ROLLBACK TO SAVEPOINT gl_unique")
+            try send("RELEASE SAVEPOINT gl_unique")
+            return false
+        } catch {
+            broken = error
+            throw error
+        }
+        try send("RELEASE SAVEPOINT gl_unique")
+        return true
     }
 
     /// Waits for every sent statement.
@@ -112,6 +158,19 @@ final class PGSession: @unchecked Sendable {
             throw error
         }
         return result
+    }
+}
+
+/// A `bytea` parameter written straight from the caller's bytes into the statement's bind buffer
+/// (a `ByteBuffer` made first would be one more copy of every chunk).
+struct Bytea: PostgresNonThrowingEncodable {
+    let bytes: ArraySlice<UInt8>
+
+    static var psqlType: PostgresDataType { .bytea }
+    static var psqlFormat: PostgresFormat { .binary }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        byteBuffer.writeBytes(bytes)
     }
 }
 

@@ -48,8 +48,15 @@ struct PGWriter: CollectionWriter {
     mutating func insert(_ document: BSONDocument) throws -> RecordID {
         let keys = try tableKeys(document)
         let idKey = IndexKeyEncoder.encode(document["_id"] ?? .null)
-        var sql = "WITH d AS (INSERT INTO \(entry.table)(k, doc) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING RETURNING id)"
+        let keyColumn = try entry.keyColumnIndex.map { ($0, try Self.keyColumnKey($0, document)) }
         var values: [PGValue] = [.bytes(idKey), .bytes(document.bytes)]
+        var sql: String
+        if let (_, fk) = keyColumn {
+            values.append(.bytes(fk))
+            sql = "WITH d AS (INSERT INTO \(entry.table)(k, doc, fk) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id)"
+        } else {
+            sql = "WITH d AS (INSERT INTO \(entry.table)(k, doc) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING RETURNING id)"
+        }
         var counts: [String] = []
         for (n, (index, indexKeys)) in keys.enumerated() {
             values.append(.byteArrays(indexKeys))
@@ -59,6 +66,9 @@ struct PGWriter: CollectionWriter {
         }
         sql += " SELECT d.id" + counts.map { ", " + $0 }.joined() + " FROM d"
         guard let row = try session.query(sql, values).first else {
+            if let (index, fk) = keyColumn, try session.query("SELECT 1 FROM \(entry.table) WHERE k = $1", [.bytes(idKey)]).isEmpty {
+                throw UniqueIndexViolation(indexName: index.spec.name, key: fk)
+            }
             throw UniqueIndexViolation(indexName: "_id_", key: idKey)
         }
         let id = row.int(0)
@@ -78,7 +88,15 @@ struct PGWriter: CollectionWriter {
     mutating func replace(_ id: RecordID, old: BSONDocument, with document: BSONDocument) throws {
         let newKeys = try tableKeys(document)
         let oldKeys = entry.tableIndexes.map { (try? $0.keys(for: old)) ?? [] }
-        try session.query("UPDATE \(entry.table) SET doc = $1 WHERE id = $2", [.bytes(document.bytes), .int(id)])
+        if let index = entry.keyColumnIndex, case let fk = try Self.keyColumnKey(index, document), fk != (try? Self.keyColumnKey(index, old)) {
+            // A new (files_id, n): the unique index may refuse it, which must not abort the command.
+            guard try session.queryUnlessDuplicate("UPDATE \(entry.table) SET doc = $1, fk = $3 WHERE id = $2",
+                                                   [.bytes(document.bytes), .int(id), .bytes(fk)]) else {
+                throw UniqueIndexViolation(indexName: index.spec.name, key: fk)
+            }
+        } else {
+            try session.query("UPDATE \(entry.table) SET doc = $1 WHERE id = $2", [.bytes(document.bytes), .int(id)])
+        }
         for ((index, keys), before) in zip(newKeys, oldKeys) {
             let kept = Set(keys)
             let gone = before.filter { !kept.contains($0) }
@@ -139,6 +157,16 @@ struct PGWriter: CollectionWriter {
             }
             throw error
         }
+    }
+
+    /// A document's key in a chunk table's `fk` column: exactly one, or 171 (an array under
+    /// `files_id` or `n` would give several, which one column cannot hold).
+    static func keyColumnKey(_ index: PGIndex, _ doc: BSONDocument) throws -> [UInt8] {
+        let keys = try index.keys(for: doc)
+        guard keys.count == 1, let key = keys.first else {
+            throw StorageError(.cannotIndexParallelArrays, "gridlite cannot keep the unique index \(index.spec.name) on array values")
+        }
+        return key
     }
 
     /// Adds keys to an index table; returns the first key a unique index already holds.

@@ -13,6 +13,9 @@ extension PostgresStorageEngine {
                        pg_indexes_size('\(entry.table)') FROM \(entry.table)
                 """).first
             var sizes: [(String, Int64)] = [("_id_", row?.int(3) ?? 0)]
+            for index in entry.indexes where index.keyColumn {
+                sizes.append((index.spec.name, try s.query("SELECT pg_relation_size('\(entry.table)_fk')").first?.int(0) ?? 0))
+            }
             for index in entry.tableIndexes {
                 sizes.append((index.spec.name, try s.query("SELECT pg_total_relation_size('\(index.table)')").first?.int(0) ?? 0))
             }
@@ -47,7 +50,8 @@ extension PostgresStorageEngine {
             var records = 0
             var last: Int64 = 0
             while true {
-                let rows = try s.query("SELECT id, k, doc FROM \(entry.table) WHERE id > $1 ORDER BY id LIMIT 256", [.int(last)])
+                let rows = try s.query("SELECT id, k, doc\(entry.chunkLayout ? ", fk" : "") FROM \(entry.table) WHERE id > $1 ORDER BY id LIMIT 256",
+                                       [.int(last)])
                 for row in rows {
                     last = row.int(0)
                     records += 1
@@ -56,6 +60,9 @@ extension PostgresStorageEngine {
                         continue
                     }
                     if IndexKeyEncoder.encode(doc["_id"] ?? .null) != row.bytes(1) { errors.append("record \(last): _id key mismatch") }
+                    if let index = entry.keyColumnIndex, (try? PGWriter.keyColumnKey(index, doc)) != row.bytes(3) {
+                        errors.append("record \(last): index \(index.spec.name) key mismatch")
+                    }
                     for (i, index) in entry.tableIndexes.enumerated() { expected[i] += Int64((try? index.keys(for: doc).count) ?? 0) }
                 }
                 if rows.count < 256 { break }

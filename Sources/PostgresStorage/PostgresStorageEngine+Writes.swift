@@ -22,8 +22,28 @@ extension PostgresStorageEngine {
     }
 
     public func insert(_ documents: [BSONDocument], into namespace: Namespace, ordered: Bool) async throws -> InsertResult {
-        try await write(namespace, create: true) { try $0.insertAll(documents, ordered: ordered) }
+        if let entry = catalogCache.get(namespace), let done = try await quickInsert(documents, into: entry) { return done }
+        return try await write(namespace, create: true) { try $0.insertAll(documents, ordered: ordered) }
             ?? InsertResult(inserted: 0, writeErrors: [])
+    }
+
+    /// An insert into a collection this daemon knows as one autocommitted statement: the catalog
+    /// check (id and version, share-locked), the rows and their keys together, so a small insert
+    /// (a GridFS files document, a one-chunk file) costs one round trip instead of three (lookup,
+    /// insert, COMMIT). It commits all of its documents or none; nil when it did not (a duplicate
+    /// key, the catalog changed, more than one statement's worth of documents, an index turning
+    /// multikey), and the transaction path then decides, with MongoDB's per-document errors.
+    func quickInsert(_ documents: [BSONDocument], into entry: PGCollection) async throws -> InsertResult? {
+        guard !documents.isEmpty, documents.count <= PGWriter.batchDocuments,
+              documents.reduce(0, { $0 + $1.bytes.count }) <= PGWriter.batchBytes,
+              let statement = PGWriter.batchStatement(documents, entry: entry, guarded: (entry.id, entry.version)),
+              !zip(entry.tableIndexes, statement.multikey).contains(where: { $1 && !$0.multikey }) else { return nil }
+        return try await withSession { s in
+            try OperationDeadline.checkCurrent()
+            guard let row = try s.queryUnlessRefused(statement.sql, statement.values)?.first,
+                  row.int(0) == Int64(documents.count) else { return nil }
+            return InsertResult(inserted: documents.count, writeErrors: [])
+        }
     }
 
     /// Two daemons (or two connections) upserting the same missing document both insert it and

@@ -2,6 +2,7 @@ import BSON
 import Dispatch
 import Executors
 import Logging
+import NIOSSL
 import PostgresNIO
 import Query
 import ServiceLifecycle
@@ -36,9 +37,17 @@ public final class PostgresStorageEngine: StorageEngine, Sendable {
     /// connection first, so a startup error says which is wrong), creates the catalog when the
     /// database is new, and starts the pool.
     public static func open(url: PostgresURL, logger: Logger, leaseTimeout: Duration = .seconds(5)) async throws -> PostgresStorageEngine {
+        let tls: PostgresURL.TLSChoice
+        let probeTLS: PostgresConnection.Configuration.TLS
+        do {
+            tls = try url.tlsChoice()
+            probeTLS = try tls.connectionTLS()
+        } catch {
+            throw PostgresStartupError(url: url, reason: "TLS set-up failed (\(error))")
+        }
         let probe: PostgresConnection
         do {
-            probe = try await PostgresConnection.connect(configuration: connectionConfiguration(url), id: 0, logger: logger)
+            probe = try await PostgresConnection.connect(configuration: connectionConfiguration(url, tls: probeTLS), id: 0, logger: logger)
         } catch {
             throw PostgresStartupError(url: url, reason: startupReason(error))
         }
@@ -58,21 +67,21 @@ public final class PostgresStorageEngine: StorageEngine, Sendable {
         if let socket = url.socketPath {
             configuration = .init(unixSocketPath: socket, username: url.user, password: url.password, database: url.database)
         } else {
-            configuration = .init(host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: .disable)
+            configuration = .init(host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls.clientTLS)
         }
         configuration.options.maximumConnections = url.maximumConnections
         configuration.options.connectTimeout = .seconds(5)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        logger.info("storage: PostgreSQL at \(url.redacted), up to \(url.maximumConnections) connections")
+        logger.info("storage: PostgreSQL at \(url.redacted), up to \(url.maximumConnections) connections, sslmode=\(url.sslMode.rawValue)")
         return PostgresStorageEngine(client: client, logger: logger, leaseTimeout: leaseTimeout)
     }
 
-    private static func connectionConfiguration(_ url: PostgresURL) -> PostgresConnection.Configuration {
+    private static func connectionConfiguration(_ url: PostgresURL, tls: PostgresConnection.Configuration.TLS) -> PostgresConnection.Configuration {
         var configuration: PostgresConnection.Configuration
         if let socket = url.socketPath {
             configuration = .init(unixSocketPath: socket, username: url.user, password: url.password, database: url.database)
         } else {
-            configuration = .init(host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: .disable)
+            configuration = .init(host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls)
         }
         configuration.options.connectTimeout = .seconds(5)
         return configuration
@@ -84,7 +93,12 @@ public final class PostgresStorageEngine: StorageEngine, Sendable {
         case "28P01", "28000": return "authentication failed (\(PGErrors.shortDescription(error)))"
         case "3D000": return "database does not exist (\(PGErrors.shortDescription(error)))"
         case .some: return PGErrors.shortDescription(error)
-        case .none: return "unreachable (\(PGErrors.shortDescription(error)))"
+        case .none:
+            if let e = error as? PSQLError, e.code == .sslUnsupported { return "the server does not accept TLS (sslmode=require or stricter)" }
+            if error is NIOSSLError || (error as? PSQLError)?.underlying is NIOSSLError {
+                return "TLS handshake failed (\(PGErrors.shortDescription(error)))"
+            }
+            return "unreachable (\(PGErrors.shortDescription(error)))"
         }
     }
 

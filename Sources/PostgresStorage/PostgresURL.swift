@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A `postgresql://user:password@host:port/database?options` URL, parsed. The password is kept
 /// for connecting only: ``redacted`` is what logs and error messages show.
@@ -15,6 +18,30 @@ public struct PostgresURL: Sendable, Equatable {
     public var database: String
     /// Connections this daemon may open (`?max_connections=`, default 16).
     public var maximumConnections: Int
+    /// TLS to PostgreSQL (`?sslmode=`, libpq's names; default `disable`).
+    public var sslMode: SSLMode = .disable
+    /// PEM file of the certificate authorities that sign the server's certificate
+    /// (`?sslrootcert=`; the system's trust store when absent).
+    public var rootCertificate: String?
+    /// PEM files of a client certificate and its key (`?sslcert=`, `?sslkey=`), for servers that
+    /// authenticate clients by certificate.
+    public var clientCertificate: String?
+    public var clientKey: String?
+
+    /// libpq's `sslmode` values.
+    public enum SSLMode: String, Sendable, Equatable {
+        /// No TLS (also what `allow` does: libpq tries a plain connection first).
+        case disable, allow
+        /// TLS when the server offers it, its certificate unchecked; plain otherwise.
+        case prefer
+        /// TLS or no connection; the certificate is checked against `sslrootcert` when one is
+        /// given (as libpq does), not otherwise.
+        case require
+        /// TLS; the certificate must be signed by a trusted authority.
+        case verifyCA = "verify-ca"
+        /// TLS; the certificate must be signed by a trusted authority and name the host.
+        case verifyFull = "verify-full"
+    }
 
     /// True when `text` names a PostgreSQL URL (`postgresql://` or `postgres://`).
     public static func isPostgresURL(_ text: String) -> Bool {
@@ -45,8 +72,16 @@ public struct PostgresURL: Sendable, Equatable {
                 }
                 maximumConnections = value
             case "sslmode":
-                guard item.value == "disable" || item.value == "prefer" || item.value == "allow" else {
-                    throw PostgresURLError("sslmode=\(item.value ?? "") is not supported (TLS to PostgreSQL is not implemented; use disable)")
+                guard let mode = item.value.flatMap(SSLMode.init(rawValue:)) else {
+                    throw PostgresURLError("sslmode=\(item.value ?? "") is not one of disable, allow, prefer, require, verify-ca, verify-full")
+                }
+                sslMode = mode
+            case "sslrootcert", "sslcert", "sslkey":
+                guard let value = item.value, !value.isEmpty else { throw PostgresURLError("\(item.name) needs a file path") }
+                switch item.name {
+                case "sslrootcert": rootCertificate = value
+                case "sslcert": clientCertificate = value
+                default: clientKey = value
                 }
             case "application_name", "connect_timeout":
                 continue
@@ -54,6 +89,18 @@ public struct PostgresURL: Sendable, Equatable {
                 throw PostgresURLError("unknown URL option '\(item.name)'")
             }
         }
+        if (clientCertificate == nil) != (clientKey == nil) { throw PostgresURLError("sslcert and sslkey go together") }
+        if sslMode == .verifyFull && (host.hasPrefix("/") || Self.isIPAddress(host)) {
+            // The TLS library checks host names only; an address would go unchecked.
+            throw PostgresURLError("sslmode=verify-full needs a host name, not \(host) (use verify-ca to check the certificate's signer only)")
+        }
+    }
+
+    /// True for an IPv4 or IPv6 address literal.
+    static func isIPAddress(_ host: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 
     /// The Unix socket path when ``host`` is a directory (`<dir>/.s.PGSQL.<port>`).
