@@ -7,7 +7,9 @@ import Wire
 /// The structure-aware target: the input's bytes are choices in ``Grammar``, which builds up to
 /// four commands (every command gridlite accepts, with edge values in every field). They run on one
 /// connection against a store that first gets a small fixture collection (`fuzz.c`, plus a GridFS
-/// bucket), so queries, updates and cursors have documents to work on. Every reply is checked.
+/// bucket, and the user ``Grammar/rootUser``), so queries, updates, cursors and logins have
+/// something to work on. Every reply is checked. The server's set-up (`--auth`, logged in or not,
+/// test commands) is the ``FuzzMode`` of the first byte's high bits.
 public enum CommandFuzzHarness {
     /// Documents of many shapes in `fuzz.c`: nested, arrays, every number type, strings, nulls.
     static let fixture: [BSONValue] = [
@@ -38,7 +40,8 @@ public enum CommandFuzzHarness {
 
     /// Runs one input (the regression test calls this: blocking a test's thread could starve the pool).
     public static func runAsync(_ bytes: [UInt8]) async {
-        await FuzzEngine.shared.session { context, dispatcher in
+        let mode = FuzzMode(byte: bytes.first ?? 0)
+        await FuzzEngine.shared.session(mode) { context, dispatcher in
             if fixtureSetUp.load(ordering: .relaxed) != FuzzEngine.emptied.load(ordering: .relaxed) {
                 await FuzzEngine.empty(context.storage)
                 await setUp(context: context, dispatcher: dispatcher)
@@ -48,18 +51,10 @@ public enum CommandFuzzHarness {
             var readOnly = true
             for _ in 0..<(1 + grammar.input.choose(4)) {
                 let message = grammar.command()
-                let reply: BSONDocument
-                let name: String
                 readOnly = readOnly && isReadOnly(message)
-                do {
-                    let request = try CommandRequest(message: message)
-                    name = request.name
-                    reply = await dispatcher.dispatch(request, context: context)
-                } catch {
-                    name = "(malformed request)"
-                    reply = CommandDispatcher.errorReply(error)
-                }
-                FuzzEngine.checkReply(reply, for: name)
+                let (reply, close) = await FuzzEngine.execute(
+                    { () throws(CommandError) in try CommandRequest(message: message) }, context: &context, dispatcher: dispatcher)
+                if close { break }
                 if case .document(let cursor)? = reply["cursor"], case .int64(let id)? = cursor["id"], id != 0 {
                     grammar.cursorIds.append(id)
                 }
@@ -82,6 +77,8 @@ public enum CommandFuzzHarness {
         "listIndexes", "collStats", "dataSize", "validate", "dbStats", "getParameter", "hello", "isMaster", "ismaster",
         "endSessions", "serverStatus", "buildInfo", "buildinfo", "hostInfo", "connectionStatus", "listCommands",
         "getCmdLineOpts", "getLastError", "getlasterror", "whatsmyuri", "ping",
+        // Connection and process state only (the fail point is turned off after every input).
+        "saslStart", "saslContinue", "logout", "usersInfo", "rolesInfo", "currentOp", "configureFailPoint",
     ]
 
     /// Whether `message` cannot change stored data (by its name; unknown names cannot either).
@@ -107,8 +104,14 @@ public enum CommandFuzzHarness {
         return false
     }
 
-    /// Inserts the fixture; a failure here is a bug (these are ordinary documents).
-    static func setUp(context: CommandContext, dispatcher: CommandDispatcher) async {
+    /// Inserts the fixture and stores ``Grammar/rootUser``; a failure here is a bug (these are
+    /// ordinary documents).
+    /// Inserted as a client without `--auth` would (the input's own connection may not be allowed to).
+    static func setUp(context inputContext: CommandContext, dispatcher: CommandDispatcher) async {
+        await FuzzEngine.shared.storeRootUser()
+        let context = CommandContext(
+            environment: FuzzEngine.shared.environment(.plain), connection: inputContext.connection,
+            logger: inputContext.logger, storage: inputContext.storage, cursors: inputContext.cursors)
         var batches: [(String, [BSONValue])] = [("c", fixture)]
         for (collection, doc) in gridFS { batches.append((collection, [doc])) }
         for (collection, docs) in batches {

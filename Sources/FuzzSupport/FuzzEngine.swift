@@ -1,3 +1,4 @@
+import Auth
 import BSON
 import Commands
 import Dispatch
@@ -9,8 +10,8 @@ import Storage
 import Synchronization
 
 /// The backend every fuzz input runs against: one SQLite store in a temporary directory, opened
-/// once per process, emptied after each input so inputs do not see each other's data (a crash then
-/// reproduces from its input file alone).
+/// once per process, emptied after an input that may have written, so inputs do not see each
+/// other's data (a crash then reproduces from its input file alone).
 ///
 /// The `fatalError`s in this module are the fuzzer's oracle, not error handling: a reply that is
 /// not valid BSON or has no numeric `ok`, or a harness that cannot set itself up, must stop the
@@ -25,7 +26,16 @@ public final class FuzzEngine: Sendable {
     public let storage: SQLiteStorageEngine
     /// The dispatcher the server uses.
     public let dispatcher = CommandDispatcher()
-    private let environment: ServerEnvironment
+    /// One server environment per `--auth` × test-commands combination (index: auth 2, test 1),
+    /// sharing one user store and one failed-login throttle.
+    private let environments: [ServerEnvironment]
+    /// Users of `admin.system.users` (shared by the environments, so one invalidation serves all).
+    private let users = UserStore()
+    /// The failed-login throttle (forgotten after each input: see ``session(_:_:)``).
+    private let throttle = AuthFailureThrottle()
+    /// ``Grammar/rootUser`` as `createUser` stored it (SCRAM keys derived once: PBKDF2 per input
+    /// would cost more than the rest of the input).
+    private let rootUser: StoredUser
     private let connections = Atomic<Int64>(0)
     /// Where the store lives (removed at exit).
     public let directory: String
@@ -52,12 +62,46 @@ public final class FuzzEngine: Sendable {
                 return .failure(error)
             }
         }
+        let storage: SQLiteStorageEngine
         switch opened {
         case .success(let engine): storage = engine
         case .failure(let error): fatalError("fuzz: cannot open a SQLite store in \(dir): \(error)")
         }
-        environment = ServerEnvironment(
-            gridliteVersion: "fuzz", argv: ["gridlite", "serve"], parsedOptions: [:], storageEngineName: "sqlite")
+        self.storage = storage
+        let (users, throttle) = (self.users, self.throttle)
+        environments = [false, true].flatMap { auth in
+            [false, true].map { test in
+                ServerEnvironment(
+                    gridliteVersion: "fuzz", argv: ["gridlite", "serve"], parsedOptions: [:], storageEngineName: "sqlite",
+                    auth: ServerAuth(enabled: auth, users: users, throttle: throttle), testCommandsEnabled: test)
+            }
+        }
+        rootUser = FuzzEngine.blocking { [environments, dispatcher] in
+            await FuzzEngine.createRootUser(storage: storage, users: users, environment: environments[0], dispatcher: dispatcher)
+        }
+    }
+
+    /// Runs `createUser` for ``Grammar/rootUser`` once and keeps what it stored; empties the store.
+    private static func createRootUser(
+        storage: SQLiteStorageEngine, users: UserStore, environment: ServerEnvironment, dispatcher: CommandDispatcher
+    ) async -> StoredUser {
+        let context = CommandContext(
+            environment: environment, connection: ConnectionInfo(id: 0, remoteAddress: "127.0.0.1:1", localAddress: "127.0.0.1:27017"),
+            logger: quietLogger, storage: storage, cursors: CursorRegistry())
+        let body: BSONDocument = [
+            "createUser": .string(Grammar.rootUser), "pwd": .string(Grammar.rootPassword), "roles": ["root"], "$db": "admin",
+        ]
+        do {
+            let reply = await dispatcher.dispatch(try CommandRequest(body: body, database: "admin"), context: context)
+            guard reply["ok"] == .double(1), let user = try await users.user(Grammar.rootUser, db: "admin", storage: storage) else {
+                fatalError("fuzz: createUser \(Grammar.rootUser) failed: \(reply)")
+            }
+            await empty(storage)
+            users.invalidate()
+            return user
+        } catch {
+            fatalError("fuzz: createUser \(Grammar.rootUser) failed: \(error)")
+        }
     }
 
     private static let directoryToRemove = Mutex<String?>(nil)
@@ -72,24 +116,59 @@ public final class FuzzEngine: Sendable {
     /// does all the work; more are started only while one blocks with jobs queued.
     public static let executor = BlockingExecutor(maximumThreadCount: 8)
 
-    /// Runs `work` as one client connection would: a fresh connection id and cursor registry, on
-    /// ``executor`` (as a connection task of the server); then closes its cursors and, when `work`
-    /// returns true, drops every database, so the next input starts from an empty store.
-    public func session(_ work: @escaping @Sendable (CommandContext, CommandDispatcher) async -> Bool) async {
+    /// The environment of `mode`.
+    func environment(_ mode: FuzzMode) -> ServerEnvironment {
+        environments[(mode.auth ? 2 : 0) + (mode.testCommands ? 1 : 0)]
+    }
+
+    /// Runs `work` as one client connection would, on a server set up as `mode` says: a fresh
+    /// connection id, cursor registry and `currentOp` entry, logged in when `mode` says so, on
+    /// ``executor`` (as a connection task of the server). Then closes its cursors, turns the fail
+    /// point off, forgets failed logins, and, when `work` returns true, drops every database, so
+    /// the next input starts from an empty store.
+    public func session(
+        _ mode: FuzzMode = .plain, _ work: @escaping @Sendable (inout CommandContext, CommandDispatcher) async -> Bool
+    ) async {
         await withTaskExecutorPreference(FuzzEngine.executor) {
-            await sessionOnExecutor(work)
+            await sessionOnExecutor(mode, work)
         }
     }
 
-    private func sessionOnExecutor(_ work: @escaping @Sendable (CommandContext, CommandDispatcher) async -> Bool) async {
+    private func sessionOnExecutor(
+        _ mode: FuzzMode, _ work: @escaping @Sendable (inout CommandContext, CommandDispatcher) async -> Bool
+    ) async {
         let id = connections.wrappingAdd(1, ordering: .relaxed).newValue
-        let context = CommandContext(
+        let environment = environment(mode)
+        var context = CommandContext(
             environment: environment,
             connection: ConnectionInfo(id: id, remoteAddress: "127.0.0.1:1", localAddress: "127.0.0.1:27017"),
             logger: FuzzEngine.quietLogger, storage: storage, cursors: CursorRegistry())
-        let reset = await work(context, dispatcher)
+        let activity = context.register()
+        if mode.authenticated {
+            context.apply([.authentication(.authenticated([UserName(user: Grammar.rootUser, db: "admin")]))])
+        }
+        let reset = await work(&context, dispatcher)
         await context.cursors.closeAll(connectionId: id)
+        environment.connections.close(activity)
+        if mode.testCommands {
+            do {
+                _ = try environment.failPoints.configure("failCommand", mode: .off, data: [:])
+            } catch {
+                fatalError("fuzz: cannot turn the fail point off: \(error)")
+            }
+        }
+        throttle.recordSuccess("127.0.0.1")
         if reset { await FuzzEngine.empty(storage) }
+        users.invalidate()
+    }
+
+    /// Stores ``Grammar/rootUser`` (role `root` on `admin`); the store must not hold it yet.
+    public func storeRootUser() async {
+        do {
+            guard try await users.insert(rootUser, storage: storage) else { fatalError("fuzz: \(Grammar.rootUser) already stored") }
+        } catch {
+            fatalError("fuzz: cannot store \(Grammar.rootUser): \(error)")
+        }
     }
 
     /// How many times the store was emptied (a harness that keeps state between inputs compares it).
@@ -123,6 +202,39 @@ public final class FuzzEngine: Sendable {
         BlockingExecutor.blocking { done.wait() }
         guard let value = result.withLock({ $0 }) else { fatalError("fuzz: async work ended without a result") }
         return value
+    }
+
+    /// Runs one command as `Connection` does (through the dispatcher's observation point, then the
+    /// session changes it returned), checks the reply, and says whether the connection would close
+    /// (a fail point's `closeConnection`). A fail point told to block for more than a second is not
+    /// run: blocking is what it asks for (a test command, off unless enabled), and it would only
+    /// stall the fuzzer; the connection closes instead.
+    public static func execute(
+        _ makeRequest: () throws(CommandError) -> CommandRequest, context: inout CommandContext,
+        dispatcher: CommandDispatcher, wire: WireFacts = .inProcess
+    ) async -> (reply: BSONDocument, close: Bool) {
+        let name: String
+        let outcome: CommandOutcome
+        do {
+            let request = try makeRequest()
+            name = request.name
+            if context.environment.testCommandsEnabled, stallsByDesign(request) { return ([:], true) }
+            outcome = await dispatcher.execute(request, context: context, wire: wire)
+            context.apply(outcome.sessionChanges)
+        } catch {
+            name = "(malformed request)"
+            outcome = CommandOutcome(reply: CommandDispatcher.errorReply(error))
+        }
+        checkReply(outcome.reply, for: name)
+        return (outcome.reply, outcome.closeConnection)
+    }
+
+    /// A `configureFailPoint` whose data blocks commands for over a second.
+    static func stallsByDesign(_ request: CommandRequest) -> Bool {
+        guard request.name == "configureFailPoint", case .document(let data)? = request.body["data"] else { return false }
+        let parsed = FailCommandData(data)
+        guard parsed.blockConnection else { return false }
+        return (parsed.blockTimeMS ?? 0) > 1000
     }
 
     /// Checks a reply the way a driver would read it: valid BSON with a numeric `ok`. A reply that

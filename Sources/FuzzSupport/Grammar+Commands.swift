@@ -123,6 +123,8 @@ extension Grammar {
             body.append(input.pick(["serverStatus", "buildInfo", "buildinfo", "hostInfo", "connectionStatus", "listCommands",
                                     "getCmdLineOpts", "getLastError", "getlasterror", "whatsmyuri", "ping", "compact"]), wild(.int32(1)))
             if input.chance(30) { body.append(input.pick(["showPrivileges", "repl", "metrics"]), value(depth: 1)) }
+        case 33, 34:
+            adminCommand(&body)
         default:
             body.append(input.chance(50) ? fieldName() : input.pick(["saslStart", "eval", "mapReduce", "$cmd", "abortTransaction"]), value(depth: 2))
         }
@@ -134,7 +136,7 @@ extension Grammar {
     mutating func appendGenericFields(_ body: inout BSONDocument) {
         if input.chance(95) { body.append("$db", wild(.string(input.pick(Self.databases)))) }
         if input.chance(20) { body.append("lsid", wild(.document(["id": .binary(BSONBinary(subtype: 4, data: input.raw(16)))]))) }
-        if input.chance(15) { body.append("maxTimeMS", number()) }
+        if input.chance(15) { body.append("maxTimeMS", input.chance(50) ? input.pick([.int32(1), .int32(5), .int64(20), .double(2.5)]) : number()) }
         if input.chance(10) { body.append("comment", value(depth: 1)) }
         if input.chance(15) { body.append("writeConcern", wild(.document(["w": input.pick([.int32(1), .int32(0), "majority", .int32(-1), number()]), "j": .bool(true), "wtimeout": number()]))) }
         if input.chance(10) { body.append("readConcern", wild(.document(["level": input.pick(["local", "majority", "snapshot", "x"])]))) }

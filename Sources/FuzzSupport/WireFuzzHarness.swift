@@ -7,9 +7,13 @@ import Wire
 
 /// The bytes target: the input is what a client wrote on one connection. It goes through the
 /// server's own path: ``WireFrameAssembler`` (cut into reads of varying sizes, so frames arrive
-/// whole, split and coalesced) → `WireRequest.parse` (OP_MSG / OP_QUERY, BSON validation) → the
-/// `CommandRequest` the connection builds → `CommandDispatcher` → the SQLite store → reply framing.
-/// As on a connection, a protocol error ends the input: frames after it are never answered.
+/// whole, split and coalesced) → OP_COMPRESSED inflated by `WireCompression` (snappy, zlib, zstd,
+/// noop) → `WireRequest.parse` (OP_MSG / OP_QUERY, BSON validation) → the `CommandRequest` the
+/// connection builds → `CommandDispatcher.execute` and the session changes it returns (handshake,
+/// SASL conversations) → the SQLite store → reply framing, compressed with the request's compressor
+/// as `Connection` does and inflated back to check it round-trips. As on a connection, a protocol
+/// error ends the input: frames after it are never answered. The server's set-up (`--auth`, a
+/// stored user, test commands) is the ``FuzzMode`` of the first frame's `responseTo`.
 public enum WireFuzzHarness {
     /// The sizes of successive reads, cycled; covers one-byte dribbles and many frames per read.
     static let readSizes = [4096, 13, 1, 512, 3, 65536, 40]
@@ -29,10 +33,13 @@ public enum WireFuzzHarness {
     public static func runAsync(_ bytes: [UInt8]) async {
         let frames = assemble(bytes)
         guard !frames.isEmpty else { return }
-        await FuzzEngine.shared.session { context, dispatcher in
+        let mode = FuzzMode.wire(bytes)
+        await FuzzEngine.shared.session(mode) { context, dispatcher in
+            if mode.rootUser { await FuzzEngine.shared.storeRootUser() }
             for frame in frames {
-                guard await answer(frame, context: context, dispatcher: dispatcher) else { break }
+                guard await answer(frame, context: &context, dispatcher: dispatcher) else { break }
             }
+            // Anything may have been written (or the root user stored): empty the store.
             return true
         }
     }
@@ -59,24 +66,36 @@ public enum WireFuzzHarness {
         return frames
     }
 
+    /// The server's OP_COMPRESSED policy (every compressor enabled, as by default).
+    static let compression = WireCompression()
+
     /// Answers one frame as `Connection` does; false when the connection would close.
-    static func answer(_ frame: WireFrame, context: CommandContext, dispatcher: CommandDispatcher) async -> Bool {
+    static func answer(_ frame: WireFrame, context: inout CommandContext, dispatcher: CommandDispatcher) async -> Bool {
         let requestID = frame.header.requestID
+        let wireBytes = Int(frame.header.messageLength)
         let request: WireRequest
+        let compressor: MessageCompressor?
         do {
             // An OP_COMPRESSED is inflated first, as `Connection` does (the size checks and the
             // bounded codecs are fuzzed here too).
-            let plain = frame.header.opCode == .compressed ? try WireCompression().inflate(frame).frame : frame
-            request = try WireRequest.parse(plain)
+            if frame.header.opCode == .compressed {
+                let inflated = try compression.inflate(frame)
+                compressor = inflated.compressor
+                request = try WireRequest.parse(inflated.frame)
+            } else {
+                compressor = nil
+                request = try WireRequest.parse(frame)
+            }
         } catch {
             return false
         }
         var buffer = ByteBufferAllocator().buffer(capacity: 256)
         switch request {
         case .msg(let msg):
-            let reply = await dispatch(context: context, dispatcher: dispatcher) { () throws(CommandError) in
-                try CommandRequest(message: msg)
-            }
+            let wire = WireFacts(requestBytes: wireBytes, replyFramingBytes: msg.moreToCome ? nil : 21)
+            let (reply, close) = await FuzzEngine.execute(
+                { () throws(CommandError) in try CommandRequest(message: msg) }, context: &context, dispatcher: dispatcher, wire: wire)
+            if close { return false }
             if msg.moreToCome { return true }
             OpMsg.writeReply(reply, requestID: 1, responseTo: requestID, to: &buffer)
         case .query(let query):
@@ -87,9 +106,10 @@ public enum WireFuzzHarness {
             } catch {
                 return false
             }
-            let reply = await dispatch(context: context, dispatcher: dispatcher) { () throws(CommandError) in
-                try CommandRequest(query: command)
-            }
+            let wire = WireFacts(requestBytes: wireBytes, replyFramingBytes: 36)
+            let (reply, close) = await FuzzEngine.execute(
+                { () throws(CommandError) in try CommandRequest(query: command) }, context: &context, dispatcher: dispatcher, wire: wire)
+            if close { return false }
             OpReply(commandReply: reply).write(requestID: 1, responseTo: requestID, to: &buffer)
         case .rejected(let rejection):
             if rejection.moreToCome { return true }
@@ -104,25 +124,35 @@ public enum WireFuzzHarness {
         case .unsupported:
             return false
         }
+        if let compressor { checkCompressedReply(buffer, request: request, compressor: compressor) }
         return true
     }
 
-    /// Builds the request and dispatches it; a malformed request becomes an error reply (checked too).
-    static func dispatch(
-        context: CommandContext, dispatcher: CommandDispatcher,
-        _ makeRequest: () throws(CommandError) -> CommandRequest
-    ) async -> BSONDocument {
-        let reply: BSONDocument
-        let name: String
-        do {
-            let request = try makeRequest()
-            name = request.name
-            reply = await dispatcher.dispatch(request, context: context)
-        } catch {
-            name = "(malformed request)"
-            reply = CommandDispatcher.errorReply(error)
+    /// Compresses the reply as `Connection` does (unless its command keeps replies uncompressed)
+    /// and inflates it back: the client must read exactly the bytes the server meant.
+    static func checkCompressedReply(_ reply: ByteBuffer, request: WireRequest, compressor: MessageCompressor) {
+        let name: String?
+        switch request {
+        case .msg(let msg): name = msg.body.keys.first
+        case .query(let query): name = (try? query.command())?.document.keys.first
+        case .rejected, .unsupported: name = nil
         }
-        FuzzEngine.checkReply(reply, for: name)
-        return reply
+        if let name, !WireCompression.mayCompressReply(to: name) { return }
+        let deflated = WireCompression.deflate(reply, with: compressor)
+        var reader = deflated
+        var decoder = WireFrameDecoder()
+        guard let frame = try? decoder.decode(buffer: &reader), reader.readableBytes == 0 else {
+            fatalError("fuzz: a \(compressor) reply is not one frame")
+        }
+        do {
+            let inflated = try compression.inflate(frame).frame
+            var original = reply
+            _ = MessageHeader.read(from: &original)
+            guard inflated.body.readableBytesView.elementsEqual(original.readableBytesView) else {
+                fatalError("fuzz: a \(compressor) reply does not inflate to the reply")
+            }
+        } catch {
+            fatalError("fuzz: a \(compressor) reply does not inflate: \(error)")
+        }
     }
 }
