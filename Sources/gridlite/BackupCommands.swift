@@ -8,8 +8,7 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Copy a data directory consistently while the daemon serves (verified; --incremental).")
 
-    @Option(name: .customLong("data-dir"), help: "The data directory to back up (daemon running or not).")
-    var dataDir: String
+    @OptionGroup var directory: DataDirectoryOptions
 
     @Option(help: "The backup directory (new, empty, or an earlier backup).")
     var to: String
@@ -17,25 +16,22 @@ struct BackupCommand: AsyncParsableCommand {
     @Flag(help: "Keep sealed segments an earlier backup in the same directory already holds.")
     var incremental = false
 
-    @Flag(help: "Print the manifest as JSON.")
-    var json = false
-
     func run() async throws {
         var options = Backup.Options()
         options.incremental = incremental
         let bar = ProgressBar("backup")
         options.progress = { done, total in bar.update(done: done, total: total) }
-        let source = URL(fileURLWithPath: dataDir).standardizedFileURL.path
+        let source = directory.path
         let target = URL(fileURLWithPath: to).standardizedFileURL.path
         let manifest: BackupManifest
         do {
-            manifest = try Backup.run(dataDirectory: source, to: target, options: options, logger: CLIOutput.logger("gridlite.backup"))
+            manifest = try await Backup.run(dataDirectory: source, to: target, options: options, logger: CLIOutput.logger("gridlite.backup"))
         } catch {
             bar.finish()
             CLIOutput.fail("backup", "\(error)")
         }
         bar.finish()
-        if json {
+        if directory.json {
             CLIOutput.json(BackupFormat.json(manifest))
         } else {
             let kept = manifest.segments.filter { !$0.copied }.count
@@ -45,6 +41,9 @@ struct BackupCommand: AsyncParsableCommand {
                 CLIOutput.bytes(manifest.databaseBytes), "\(manifest.segments.count)", "\(manifest.segments.count - kept)", "\(kept)",
                 CLIOutput.bytes(manifest.bytesCopied), String(format: "%.2f", manifest.seconds), "\(CLIOutput.bytes(rate))/s",
             ]]))
+            if let left = manifest.inFlightChunks, left > 0 {
+                CLIOutput.line("left out \(left) chunk(s) of uploads in flight at the snapshot (no files document yet)")
+            }
             CLIOutput.line(manifest.verified
                 ? "verified: fsck of the copy is clean (\(manifest.documentsVerified) documents)"
                 : "NOT verified: fsck of the copy found \(manifest.problems) problem(s); check the source with gridlite fsck")
@@ -62,14 +61,10 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(help: "The backup directory.")
     var from: String
 
-    @Option(name: .customLong("data-dir"), help: "The data directory to restore into (empty or new).")
-    var dataDir: String
+    @OptionGroup var directory: DataDirectoryOptions
 
     @Flag(help: "Replace the data of a non-empty data directory (never one a daemon holds).")
     var force = false
-
-    @Flag(help: "Print the result as JSON.")
-    var json = false
 
     func run() async throws {
         let bar = ProgressBar("restore")
@@ -77,18 +72,18 @@ struct RestoreCommand: AsyncParsableCommand {
         do {
             result = try await Restore.run(
                 from: URL(fileURLWithPath: from).standardizedFileURL.path,
-                dataDirectory: URL(fileURLWithPath: dataDir).standardizedFileURL.path, force: force,
+                dataDirectory: directory.path, force: force,
                 progress: { done, total in bar.update(done: done, total: total) }, logger: CLIOutput.logger("gridlite.restore"))
         } catch {
             bar.finish()
             CLIOutput.fail("restore", "\(error)")
         }
         bar.finish()
-        if json {
+        if directory.json {
             CLIOutput.json(["restored": true, "bytes": Int(result.bytes), "documentsVerified": result.documentsVerified,
                             "backup": BackupFormat.json(result.manifest)])
         } else {
-            CLIOutput.line("restored the backup of \(result.manifest.source) taken \(result.manifest.createdAt): \(CLIOutput.bytes(result.bytes)), \(result.documentsVerified) documents verified; start the daemon with --data-dir \(dataDir)")
+            CLIOutput.line("restored the backup of \(result.manifest.source) taken \(result.manifest.createdAt): \(CLIOutput.bytes(result.bytes)), \(result.documentsVerified) documents verified; start the daemon with --data-dir \(directory.dataDir)")
         }
     }
 }
@@ -99,6 +94,7 @@ enum BackupFormat {
             "createdAt": m.createdAt, "source": m.source, "mode": m.mode, "schemaVersion": m.schemaVersion,
             "databaseBytes": Int(m.databaseBytes), "bytesCopied": Int(m.bytesCopied), "seconds": m.seconds,
             "verified": m.verified, "documentsVerified": m.documentsVerified, "problems": m.problems,
+            "inFlightChunks": m.inFlightChunks ?? 0,
             "segments": m.segments.map { ["id": Int($0.id), "bytes": Int($0.bytes), "sealed": $0.sealed, "copied": $0.copied] as [String: Any] },
         ]
     }

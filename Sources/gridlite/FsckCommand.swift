@@ -9,8 +9,7 @@ struct FsckCommand: AsyncParsableCommand {
         commandName: "fsck",
         abstract: "Check a data directory: checksums, segments, GridFS buckets (--repair to fix).")
 
-    @Option(name: .customLong("data-dir"), help: "The data directory to check.")
-    var dataDir: String
+    @OptionGroup var directory: DataDirectoryOptions
 
     @Option(name: .customLong("db"), help: "Only this database.")
     var database: String?
@@ -24,9 +23,6 @@ struct FsckCommand: AsyncParsableCommand {
     @Option(help: "Orphan chunks younger than this are kept by --repair (e.g. 1h, 30m, 0).")
     var grace: String = "1h"
 
-    @Flag(help: "Print the report as JSON.")
-    var json = false
-
     func run() async throws {
         guard let graceSeconds = CLIOutput.seconds(grace) else { CLIOutput.fail("fsck", "invalid --grace '\(grace)' (e.g. 1h, 30m, 10s, 0)") }
         var options = FsckOptions()
@@ -38,7 +34,7 @@ struct FsckCommand: AsyncParsableCommand {
         options.progress = { p in
             bar.update(done: p.bytes, total: p.totalBytes, detail: "\(p.documents)/\(p.totalDocuments) documents")
         }
-        let path = URL(fileURLWithPath: dataDir).standardizedFileURL.path
+        let path = directory.path
         let report: FsckReport
         do {
             report = try await Fsck.run(dataDirectory: path, options: options, logger: CLIOutput.logger("gridlite.fsck"))
@@ -48,7 +44,7 @@ struct FsckCommand: AsyncParsableCommand {
         }
         bar.finish()
         if !repair || report.isClean { LastFsck.record(path, report) }
-        if json { CLIOutput.json(FsckFormat.json(report)) } else { FsckFormat.printText(report) }
+        if directory.json { CLIOutput.json(FsckFormat.json(report)) } else { FsckFormat.printText(report) }
         throw ExitCode(report.isClean ? CLIOutput.ok : CLIOutput.problems)
     }
 }

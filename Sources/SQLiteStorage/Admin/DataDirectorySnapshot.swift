@@ -26,6 +26,20 @@ public final class DataDirectorySnapshot {
         public var chunkSize: Int
         /// `uploadDate`, milliseconds since the epoch.
         public var uploadDate: Int64?
+
+        /// Creates a file description (the operator commands' `--uri` mode fills it from the wire).
+        public init(id: String, idValue: BSONValue, filename: String?, length: Int64, chunkSize: Int, uploadDate: Int64?) {
+            self.id = id
+            self.idValue = idValue
+            self.filename = filename
+            self.length = length
+            self.chunkSize = chunkSize
+            self.uploadDate = uploadDate
+        }
+
+        /// `_id` as the reports show it: `ObjectId('…')` as the mongo shell prints it, other values
+        /// as relaxed extended JSON.
+        public static func show(_ id: BSONValue) -> String { FsckChecker.show(id) }
     }
 
     /// Opens the snapshot (a daemon may be running).
@@ -40,18 +54,7 @@ public final class DataDirectorySnapshot {
         } catch {
             throw Fsck.Failure("cannot open \(path): \(error)")
         }
-        let blobDirectory = (dataDirectory as NSString).appendingPathComponent(SQLiteStorageEngine.blobDirectoryName)
-        var attempt = 0
-        while true {
-            attempt += 1
-            try c.exec("BEGIN DEFERRED")
-            do {
-                blobs = try BlobStore.readOnlyView(directory: blobDirectory, c, tolerateMissing: attempt > 20).0
-                break
-            } catch is BlobStore.MissingSegment {
-                try? c.exec("ROLLBACK")
-            }
-        }
+        blobs = try ReadSnapshot.begin(c, dataDirectory: dataDirectory, tolerateMissing: false).blobs
         guard (try CatalogSQL.storedVersion(c) ?? 0) >= CatalogSQL.schemaVersion else {
             throw Fsck.Failure("\(dataDirectory) needs the schema upgrade: start the daemon on it once")
         }
@@ -129,6 +132,12 @@ extension DataDirectorySnapshot {
         public var chunks = 0
         /// The largest files: (name, length).
         public var largest: [(String, Int64)] = []
+
+        /// Empty figures for one bucket.
+        public init(database: String, bucket: String) {
+            self.database = database
+            self.bucket = bucket
+        }
     }
 
     /// Segment space: total bytes in segment files and the dead part.

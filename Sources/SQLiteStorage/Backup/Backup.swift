@@ -19,6 +19,9 @@ public enum Backup {
         public var incremental = false
         /// Called with bytes copied so far and the total to copy.
         public var progress: (@Sendable (Int64, Int64) -> Void)?
+        /// Runs once the snapshot exists, before its segment files are looked at (tests commit a
+        /// write here to check that nothing after the snapshot gets into the copy).
+        var afterSnapshot: (@Sendable () throws -> Void)?
         /// Copies everything.
         public init() {}
     }
@@ -27,7 +30,7 @@ public enum Backup {
     static let inProgressName = "backup-in-progress"
 
     /// Backs `dataDirectory` up into `target`; returns the manifest written.
-    public static func run(dataDirectory: String, to target: String, options: Options, logger: Logger) throws -> BackupManifest {
+    public static func run(dataDirectory: String, to target: String, options: Options, logger: Logger) async throws -> BackupManifest {
         let started = ContinuousClock.now
         let fm = FileManager.default
         let sourceDB = (dataDirectory as NSString).appendingPathComponent(SQLiteStorageEngine.fileName)
@@ -47,14 +50,7 @@ public enum Backup {
         try? fm.removeItem(atPath: (target as NSString).appendingPathComponent(BackupManifest.fileName))
 
         // Online (a daemon holds the lock) or offline (we hold it while copying).
-        let lock: DataDirectoryLock?
-        do {
-            lock = try DataDirectoryLock.acquire(directory: dataDirectory)
-        } catch .held {
-            lock = nil
-        } catch {
-            throw Fsck.Failure("\(error)")
-        }
+        let lock = try DataDirectoryLock.forTool(directory: dataDirectory).lock
         defer { lock?.release() }
         let online = lock == nil
         let source: SQLiteConnection
@@ -64,7 +60,6 @@ public enum Backup {
             throw Fsck.Failure("cannot open \(sourceDB): \(error)")
         }
         defer { source.close() }
-        let blobDirectory = (dataDirectory as NSString).appendingPathComponent(SQLiteStorageEngine.blobDirectoryName)
         let targetBlobs = (target as NSString).appendingPathComponent(SQLiteStorageEngine.blobDirectoryName)
         try fm.createDirectory(atPath: targetBlobs, withIntermediateDirectories: true)
 
@@ -72,55 +67,47 @@ public enum Backup {
         var segments: [BackupManifest.Segment] = []
         var schemaVersion = 0
         var databaseBytes: Int64 = 0
-        var attempt = 0
-        while true {
-            attempt += 1
-            try source.exec("BEGIN DEFERRED")
+        try ReadSnapshot.run(source, dataDirectory: dataDirectory, tolerateMissing: !online,
+                             afterFirstRead: options.afterSnapshot) { blobs, sizes in
+            copied = 0
+            segments = []
+            schemaVersion = try CatalogSQL.storedVersion(source) ?? 0
+            // Where each active segment's committed bytes end in this snapshot: the file may hold
+            // more (a write in flight, or one committed after the snapshot began).
+            let committed = try committedEnds(source)
+            // The database, through this transaction.
+            let partial = (target as NSString).appendingPathComponent(SQLiteStorageEngine.fileName + ".partial")
+            try? fm.removeItem(atPath: partial)
             do {
-                let (blobs, sizes) = try BlobStore.readOnlyView(directory: blobDirectory, source, tolerateMissing: !online || attempt > 20)
-                schemaVersion = try CatalogSQL.storedVersion(source) ?? 0
-                // The database, through this transaction.
-                let partial = (target as NSString).appendingPathComponent(SQLiteStorageEngine.fileName + ".partial")
-                try? fm.removeItem(atPath: partial)
-                do {
-                    let destination = try SQLiteConnection(path: partial)
-                    defer { destination.close() }
-                    try source.backup(into: destination)
+                let destination = try SQLiteConnection(path: partial)
+                defer { destination.close() }
+                try source.backup(into: destination)
+            }
+            try FileCopy.syncFile(partial)
+            databaseBytes = Int64((try? fm.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0)
+            copied = databaseBytes
+            // The segments, each up to its size in the snapshot.
+            let files = blobs.state.withLock { $0.files }
+            var total: Int64 = databaseBytes
+            var plan: [(id: Int64, bytes: Int64, sealed: Bool, keep: Bool)] = []
+            for id in sizes.keys.sorted() {
+                guard let info = sizes[id], info.size >= 0 else { continue }
+                let bytes = min(info.sealed ?? committed[id] ?? info.size, info.size)
+                let path = (targetBlobs as NSString).appendingPathComponent("\(id).seg")
+                let keep = info.sealed != nil && (previous?.segments.contains { $0.id == id && $0.sealed && $0.bytes == bytes } ?? false)
+                    && ((try? fm.attributesOfItem(atPath: path)[.size] as? Int).map { Int64($0) } ?? -1) == bytes
+                plan.append((id, bytes, info.sealed != nil, keep))
+                if !keep { total += bytes }
+            }
+            options.progress?(copied, total)
+            for item in plan {
+                let path = (targetBlobs as NSString).appendingPathComponent("\(item.id).seg")
+                if !item.keep, let file = files[item.id] {
+                    let base = copied
+                    try FileCopy.copy(file, count: item.bytes, to: path) { done in options.progress?(base + done, total) }
+                    copied += item.bytes
                 }
-                try FileCopy.syncFile(partial)
-                databaseBytes = Int64((try? fm.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0)
-                copied = databaseBytes
-                // The segments, each up to its size in the snapshot.
-                let files = blobs.state.withLock { $0.files }
-                var total: Int64 = databaseBytes
-                var plan: [(id: Int64, bytes: Int64, sealed: Bool, keep: Bool)] = []
-                for id in sizes.keys.sorted() {
-                    guard let info = sizes[id], info.size >= 0 else { continue }
-                    let bytes = info.sealed.map { min($0, info.size) } ?? info.size
-                    let path = (targetBlobs as NSString).appendingPathComponent("\(id).seg")
-                    let keep = info.sealed != nil && (previous?.segments.contains { $0.id == id && $0.sealed && $0.bytes == bytes } ?? false)
-                        && ((try? fm.attributesOfItem(atPath: path)[.size] as? Int).map { Int64($0) } ?? -1) == bytes
-                    plan.append((id, bytes, info.sealed != nil, keep))
-                    if !keep { total += bytes }
-                }
-                options.progress?(copied, total)
-                for item in plan {
-                    let path = (targetBlobs as NSString).appendingPathComponent("\(item.id).seg")
-                    if !item.keep, let file = files[item.id] {
-                        let base = copied
-                        try FileCopy.copy(file, count: item.bytes, to: path) { done in options.progress?(base + done, total) }
-                        copied += item.bytes
-                    }
-                    segments.append(.init(id: item.id, bytes: item.bytes, sealed: item.sealed, copied: !item.keep))
-                }
-                try source.exec("COMMIT")
-                break
-            } catch is BlobStore.MissingSegment {
-                try? source.exec("ROLLBACK")
-                continue
-            } catch {
-                try? source.exec("ROLLBACK")
-                throw error
+                segments.append(.init(id: item.id, bytes: item.bytes, sealed: item.sealed, copied: !item.keep))
             }
         }
         // Segment files of an earlier backup that this snapshot no longer has.
@@ -136,17 +123,27 @@ public enum Backup {
         }
         FileCopy.syncDirectory(target)
 
-        // Verify the copy before calling it a backup.
-        var verify = FsckOptions()
-        verify.youngOrphansAreProblems = false
-        let report = try Fsck.check(dataDirectory: target, options: verify, online: false, activeTailMayBeUncommitted: true)
+        // Verify the copy before calling it a backup, with the checks of a plain `gridlite fsck`.
+        // Chunks of uploads in flight at the snapshot (no files document yet) belong to no file:
+        // they are left out of the copy first, so it is as clean as a quiet directory.
+        let (report, excluded) = try await verifyExcludingInFlight(target, logger: logger)
+        // The copy was closed cleanly (SQLite folds its log into the file then); a log left over
+        // would hold committed changes, so a non-empty one is never thrown away.
+        if ((try? fm.attributesOfItem(atPath: database + "-wal")[.size] as? Int) ?? 0) > 0 {
+            throw Fsck.Failure("the backup copy \(database) still has a write-ahead log after verification")
+        }
+        for suffix in ["-wal", "-shm"] { try? fm.removeItem(atPath: database + suffix) }
+        databaseBytes = Int64((try? fm.attributesOfItem(atPath: database)[.size] as? Int) ?? 0)
+        if excluded > 0 {
+            segments = segments.filter { fm.fileExists(atPath: (targetBlobs as NSString).appendingPathComponent("\($0.id).seg")) }
+            logger.notice("backup: left out \(excluded) chunk(s) of uploads in flight at the snapshot (no files document yet)")
+        }
         let seconds = Double((ContinuousClock.now - started).components.seconds) + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
         let manifest = BackupManifest(
             createdAt: ISO8601DateFormatter().string(from: Date()), source: realSource, mode: online ? "online" : "offline",
             schemaVersion: schemaVersion, databaseBytes: databaseBytes, segments: segments, bytesCopied: copied,
             seconds: seconds, verified: report.isClean, documentsVerified: report.documentsChecked, problems: report.problems.count,
-            inFlightChunks: report.inFlightOrphanChunks)
-        for suffix in ["-wal", "-shm"] { try? fm.removeItem(atPath: database + suffix) }
+            inFlightChunks: excluded)
         try manifest.write(target)
         try? fm.removeItem(atPath: marker)
         FileCopy.syncDirectory(target)

@@ -41,7 +41,7 @@ public struct BackupManifest: Codable, Sendable {
     public var documentsVerified: Int
     /// Problems that fsck found (0 when verified).
     public var problems: Int
-    /// Chunks of uploads in flight at the snapshot (no files document yet); restore drops them.
+    /// Chunks of uploads in flight at the snapshot (no files document yet), left out of the copy.
     public var inFlightChunks: Int? = nil
 
     /// The manifest's file name inside a backup directory.

@@ -41,12 +41,8 @@ public enum Restore {
         } else {
             try fm.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         }
-        let lock: DataDirectoryLock
-        do {
-            lock = try DataDirectoryLock.acquire(directory: dataDirectory)
-        } catch {
-            throw Fsck.Failure("\(error)")
-        }
+        let lock = try DataDirectoryLock.forTool(directory: dataDirectory)
+            .required(dataDirectory, "a data directory in use is never restored over (stop the daemon first)")
         defer { lock.release() }
         let existing = ((try? fm.contentsOfDirectory(atPath: dataDirectory)) ?? []).filter { $0 != DataDirectoryLock.fileName }
         guard existing.isEmpty || force else {
@@ -71,12 +67,15 @@ public enum Restore {
             done += segment.bytes
         }
         FileCopy.syncDirectory((staging as NSString).appendingPathComponent(SQLiteStorageEngine.blobDirectoryName))
+        // Tolerant of what backups of earlier versions carried (see below); today's are clean.
         var verify = FsckOptions()
         verify.youngOrphansAreProblems = false
         var report = try Fsck.check(dataDirectory: staging, options: verify, online: false, activeTailMayBeUncommitted: true)
-        if report.isClean, report.inFlightOrphanChunks > 0 {
-            // Chunks of uploads that were in flight at the snapshot: no client will ever finish
-            // them in the restored copy, so they are removed (and their space reclaimed).
+        if report.isClean, report.inFlightOrphanChunks > 0 || report.activeTailBytes > 0 {
+            // A backup made before backups left these out: chunks of uploads that were in flight
+            // at the snapshot (no client will ever finish them in the restored copy) and bytes at
+            // the end of the active segment no committed row accounts for. They are removed (and
+            // their space reclaimed), so the restored directory is clean for a plain fsck.
             var repair = FsckOptions()
             repair.repair = true
             repair.graceSeconds = 0

@@ -22,17 +22,11 @@ public enum Fsck {
         guard FileManager.default.fileExists(atPath: database) else {
             throw Failure("\(dataDirectory) is not a gridlite data directory (no \(SQLiteStorageEngine.fileName))")
         }
-        let lock: DataDirectoryLock?
-        do {
-            lock = try DataDirectoryLock.acquire(directory: dataDirectory)
-        } catch .held(_, let pid) {
-            lock = nil
-            if options.repair {
-                throw Failure("a gridlite daemon\(pid.map { " (pid \($0))" } ?? "") holds \(dataDirectory); stop it before --repair (a check without --repair runs online)")
-            }
-        } catch {
-            throw Failure("\(error)")
+        let access = try DataDirectoryLock.forTool(directory: dataDirectory)
+        if options.repair {
+            _ = try access.required(dataDirectory, "stop it before --repair (a check without --repair runs online)")
         }
+        let lock = access.lock
         defer { lock?.release() }
         if options.repair {
             return try await FsckRepair.run(dataDirectory: dataDirectory, options: options, logger: logger)
@@ -55,28 +49,12 @@ public enum Fsck {
         guard version >= CatalogSQL.schemaVersion else {
             throw Failure("\(dataDirectory) is at schema version \(version); start the daemon once (or run fsck --repair) to upgrade it to \(CatalogSQL.schemaVersion)")
         }
-        let blobDirectory = (dataDirectory as NSString).appendingPathComponent(SQLiteStorageEngine.blobDirectoryName)
-        var attempt = 0
-        while true {
-            attempt += 1
-            try c.exec("BEGIN DEFERRED")
-            do {
-                // The first read starts the snapshot; the segments it lists are opened right away.
-                let (blobs, segments) = try BlobStore.readOnlyView(directory: blobDirectory, c, tolerateMissing: !online || attempt > 20)
-                let entries = try CatalogSQL.load(c).values.map { $0 }
-                var checker = FsckChecker(c: c, blobs: blobs, segments: segments, entries: entries, options: options,
-                                          online: activeTailMayBeUncommitted ?? online, dataDirectory: dataDirectory)
-                try checker.run()
-                try c.exec("COMMIT")
-                return checker.report
-            } catch is BlobStore.MissingSegment {
-                // The daemon retired a segment between the snapshot and the open: take a new snapshot.
-                try? c.exec("ROLLBACK")
-                continue
-            } catch {
-                try? c.exec("ROLLBACK")
-                throw error
-            }
+        return try ReadSnapshot.run(c, dataDirectory: dataDirectory, tolerateMissing: !online) { blobs, segments in
+            let entries = try CatalogSQL.load(c).values.map { $0 }
+            var checker = FsckChecker(c: c, blobs: blobs, segments: segments, entries: entries, options: options,
+                                      online: activeTailMayBeUncommitted ?? online, dataDirectory: dataDirectory)
+            try checker.run()
+            return checker.report
         }
     }
 }

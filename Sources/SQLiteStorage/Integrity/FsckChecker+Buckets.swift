@@ -69,7 +69,9 @@ extension FsckChecker {
                 if !options.youngOrphansAreProblems, case .objectId(let oid)? = fileIdValues[key],
                    Date().timeIntervalSince(oid.timestamp) < options.graceSeconds {
                     report.inFlightOrphanChunks += rows.count
-                    for row in rows { orphanRows.append(DoomedRow(table: chunks.table, rid: row.rid, filesId: fileIdValues[key])) }
+                    for row in rows {
+                        orphanRows.append(DoomedRow(table: chunks.table, rid: row.rid, filesId: fileIdValues[key], inFlight: true))
+                    }
                     continue
                 }
                 let shown = fileIdValues[key].map(Self.show)

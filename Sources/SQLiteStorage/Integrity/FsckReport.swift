@@ -101,6 +101,9 @@ public struct FsckReport: Sendable {
     public var quarantined: [Quarantined] = []
     /// Orphan chunks of uploads in flight (only counted when young orphans are not problems).
     public var inFlightOrphanChunks = 0
+    /// Bytes at the end of an active segment that no committed row accounts for, tolerated in an
+    /// online check (a write in flight); an offline check reports them as a problem instead.
+    public var activeTailBytes: Int64 = 0
     /// What `--repair` did, one line per action.
     public var repairs: [String] = []
     /// Seconds the check took.
