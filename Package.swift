@@ -155,6 +155,7 @@ let package = Package(
 
         .executableTarget(name: "gridlite", dependencies: [
             "Server", "HTTPGateway", "Compression", "SQLiteStorage", "PostgresStorage", "Commands", "Storage", "Executors", "Auth",
+            "Wire", "BSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -2,9 +2,12 @@
 
 - CRC-32C anchor: CPU seconds to checksum 256 MiB with gridlite's C code (SSE4.2 path and the
   table fallback), compiled here with -O2 from Sources/CChecksum.
-- Daemon CPU per 256 MiB GridFS upload and download through pymongo (utime+stime of the daemon
-  from /proc/<pid>/stat): the checksum is computed once per upload and verified once per download,
-  so its share of the daemon's CPU is (CRC CPU for 256 MiB) / (daemon CPU per operation).
+- What checksums cost, measured A/B with the same binary: two daemons side by side, one normal
+  and one started with GRIDLITE_BENCH_NO_CHECKSUMS=1 (rows written without a checksum, reads
+  verify none: a bench-only switch). 256 MiB GridFS uploads and downloads through pymongo
+  alternate between the two, so the machine's load hits both alike; reported as daemon CPU per
+  GiB (utime+stime from /proc/<pid>/stat) and MiB/s, medians, and the ratio on/off. The old
+  estimate (CRC CPU for 256 MiB / daemon CPU per operation) is printed beside it.
 - Backup throughput (MiB/s of bytes copied, from the manifest) of a data directory holding
   --files × 256 MiB: idle, and while a client keeps uploading and downloading; anchored by `cp -r`
   of the same directory in the same run. fsck throughput of the same directory.
@@ -70,13 +73,14 @@ def crc_anchor(tmp: Path) -> tuple[float, float, bool]:
 
 
 class Daemon:
-    def __init__(self, binary: str, data: Path) -> None:
-        self.log = open(data.parent / "daemon.log", "ab")
+    def __init__(self, binary: str, data: Path, env: dict | None = None) -> None:
+        log_path = data.parent / f"{data.name}.log"
+        self.log = open(log_path, "ab")
         self.process = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", str(data), "--log-level", "info"],
-                                        stdout=self.log, stderr=subprocess.STDOUT)
+                                        stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            m = re.search(rb"listening on \S+:(\d+)", (data.parent / "daemon.log").read_bytes())
+            m = re.search(rb"listening on \S+:(\d+)", log_path.read_bytes())
             if m and m.group(1) != b"0":
                 self.port = int(m.group(1))
                 return
@@ -88,37 +92,73 @@ class Daemon:
         self.process.wait(timeout=60)
 
 
+def checksum_ab(binary: str, tmp: Path, runs: int) -> dict:
+    """Daemon CPU per GiB and MiB/s of 256 MiB uploads/downloads, checksums on vs off (same binary)."""
+    daemons = {}
+    for mode, env in (("on", {}), ("off", {"GRIDLITE_BENCH_NO_CHECKSUMS": "1"})):
+        (tmp / f"ab-{mode}").mkdir()
+        daemons[mode] = Daemon(binary, tmp / f"ab-{mode}", env)
+    payload = os.urandom(256 * MiB)
+    samples = {m: {"up_cpu": [], "down_cpu": [], "up_wall": [], "down_wall": []} for m in daemons}
+    try:
+        clients = {m: MongoClient(f"mongodb://127.0.0.1:{d.port}") for m, d in daemons.items()}
+        buckets = {m: gridfs.GridFSBucket(c["bench"]) for m, c in clients.items()}
+        for m in daemons:  # warm-up: first segment, indexes, page cache
+            fid = buckets[m].upload_from_stream("warm", payload)
+            buckets[m].open_download_stream(fid).read()
+            buckets[m].delete(fid)
+        for run in range(runs):
+            order = ("on", "off") if run % 2 == 0 else ("off", "on")
+            for m in order:
+                pid = daemons[m].process.pid
+                c0, t0 = cpu_seconds(pid), time.monotonic()
+                fid = buckets[m].upload_from_stream("f.bin", payload)
+                samples[m]["up_cpu"].append(cpu_seconds(pid) - c0)
+                samples[m]["up_wall"].append(time.monotonic() - t0)
+                c0, t0 = cpu_seconds(pid), time.monotonic()
+                out = buckets[m].open_download_stream(fid).read()
+                samples[m]["down_cpu"].append(cpu_seconds(pid) - c0)
+                samples[m]["down_wall"].append(time.monotonic() - t0)
+                assert out == payload
+                buckets[m].delete(fid)
+        for c in clients.values():
+            c.close()
+    finally:
+        for d in daemons.values():
+            d.stop()
+    out = {}
+    for m, v in samples.items():
+        out[m] = {"up_cpu_s_per_gib": statistics.median(v["up_cpu"]) * 4, "down_cpu_s_per_gib": statistics.median(v["down_cpu"]) * 4,
+                  "up_mib_s": 256 / statistics.median(v["up_wall"]), "down_mib_s": 256 / statistics.median(v["down_wall"]),
+                  "samples": v}
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--gridlite", required=True)
     parser.add_argument("--files", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--ab-runs", type=int, default=6, help="256 MiB up+down pairs per mode in the checksum A/B")
+    parser.add_argument("--ab-only", action="store_true", help="only the CRC anchor and the checksum A/B")
     args = parser.parse_args()
     results: dict = {"load_before": loadavg()}
     tmp = Path(tempfile.mkdtemp(prefix="gridlite-integrity-bench-"))
     try:
         hw, table, has_hw = crc_anchor(tmp)
         results.update(crc_hw_cpu_s=hw, crc_table_cpu_s=table, hardware=has_hw)
+        results["ab"] = checksum_ab(args.gridlite, tmp, args.ab_runs)
+        results["load_after_ab"] = loadavg()
+        if args.ab_only:
+            return report(results)
         data = tmp / "data"
         data.mkdir()
         d = Daemon(args.gridlite, data)
         client = MongoClient(f"mongodb://127.0.0.1:{d.port}")
         fs = gridfs.GridFSBucket(client["bench"])
         payload = os.urandom(256 * MiB)
-        up_cpu, down_cpu, up_wall, down_wall, ids = [], [], [], [], []
-        for _ in range(max(args.runs, args.files)):
-            c0, t0 = cpu_seconds(d.process.pid), time.monotonic()
-            ids.append(fs.upload_from_stream("f.bin", payload))
-            up_cpu.append(cpu_seconds(d.process.pid) - c0)
-            up_wall.append(time.monotonic() - t0)
-        for i in range(args.runs):
-            c0, t0 = cpu_seconds(d.process.pid), time.monotonic()
-            out = fs.open_download_stream(ids[i % len(ids)]).read()
-            down_cpu.append(cpu_seconds(d.process.pid) - c0)
-            down_wall.append(time.monotonic() - t0)
-            assert len(out) == len(payload)
-        results.update(upload_cpu_s=statistics.median(up_cpu), download_cpu_s=statistics.median(down_cpu),
-                       upload_mib_s=256 / statistics.median(up_wall), download_mib_s=256 / statistics.median(down_wall))
+        for _ in range(args.files):
+            fs.upload_from_stream("f.bin", payload)
         # Backups: idle, then while serving.
         def backup(name: str) -> dict:
             target = tmp / name
@@ -163,23 +203,33 @@ def main() -> int:
     finally:
         results["load_after"] = loadavg()
         shutil.rmtree(tmp, ignore_errors=True)
+    return report(results)
+
+
+def report(r: dict) -> int:
+    r.setdefault("load_after", loadavg())
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "integrity.json").write_text(json.dumps(results, indent=2))
-    r = results
-    crc_share_up = r["crc_hw_cpu_s"] / r["upload_cpu_s"] * 100
-    crc_share_down = r["crc_hw_cpu_s"] / r["download_cpu_s"] * 100
-    print(f"load average before {r['load_before']}, after {r['load_after']}; CRC hardware path: {r['hardware']}\n")
+    (out / "integrity.json").write_text(json.dumps(r, indent=2))
+    on, off = r["ab"]["on"], r["ab"]["off"]
+    print(f"load average before {r['load_before']}, after the A/B {r['load_after_ab']}, at the end {r['load_after']}; "
+          f"CRC hardware path: {r['hardware']}\n")
+    print("| measure | checksums on | off (bench switch) | on/off |\n|---|---|---|---|")
+    for key, label in (("up_cpu_s_per_gib", "daemon CPU per GiB uploaded (s)"), ("down_cpu_s_per_gib", "daemon CPU per GiB downloaded (s)")):
+        print(f"| {label} | {on[key]:.3f} | {off[key]:.3f} | {on[key] / off[key]:.3f} |")
+    for key, label in (("up_mib_s", "upload MiB/s (pymongo, 256 MiB)"), ("down_mib_s", "download MiB/s (pymongo, 256 MiB)")):
+        print(f"| {label} | {on[key]:.0f} | {off[key]:.0f} | {on[key] / off[key]:.3f} |")
+    print()
     print("| measure | value |\n|---|---|")
     print(f"| CRC-32C of 256 MiB, SSE4.2 path (CPU) | {r['crc_hw_cpu_s'] * 1000:.1f} ms |")
     print(f"| CRC-32C of 256 MiB, table fallback (CPU) | {r['crc_table_cpu_s'] * 1000:.0f} ms |")
-    print(f"| daemon CPU per 256 MiB upload / download | {r['upload_cpu_s']:.2f} s / {r['download_cpu_s']:.2f} s |")
-    print(f"| checksum share of that CPU (upload / download) | {crc_share_up:.1f} % / {crc_share_down:.1f} % |")
-    print(f"| upload / download throughput (pymongo) | {r['upload_mib_s']:.0f} / {r['download_mib_s']:.0f} MiB/s |")
-    print(f"| backup of {r['data_mib']:.0f} MiB, idle | {r['backup_idle_mib_s']:.0f} MiB/s |")
-    print(f"| backup while a client uploads+downloads 16 MiB files | {r['backup_busy_mib_s']:.0f} MiB/s |")
-    print(f"| `cp -r` of the same data directory (anchor) | {r['cp_mib_s']:.0f} MiB/s |")
-    print(f"| fsck (every checksum verified) | {r['fsck_mib_s']:.0f} MiB/s (exit {r['fsck_exit']}) |")
+    print(f"| CRC CPU / daemon CPU per GiB, checksums off (estimate: upload / download) | "
+          f"{r['crc_hw_cpu_s'] * 4 / off['up_cpu_s_per_gib'] * 100:.1f} % / {r['crc_hw_cpu_s'] * 4 / off['down_cpu_s_per_gib'] * 100:.1f} % |")
+    if "backup_idle_mib_s" in r:
+        print(f"| backup of {r['data_mib']:.0f} MiB, idle | {r['backup_idle_mib_s']:.0f} MiB/s |")
+        print(f"| backup while a client uploads+downloads 16 MiB files | {r['backup_busy_mib_s']:.0f} MiB/s |")
+        print(f"| `cp -r` of the same data directory (anchor) | {r['cp_mib_s']:.0f} MiB/s |")
+        print(f"| fsck (every checksum verified) | {r['fsck_mib_s']:.0f} MiB/s (exit {r['fsck_exit']}) |")
     return 0
 
 

@@ -23,51 +23,34 @@ enum LastFsck {
     }
 }
 
-/// The options every data-directory subcommand shares.
-struct DataDirOptions: ParsableArguments {
-    @Option(name: .customLong("data-dir"), help: "The data directory (a daemon may be serving it for read-only commands).")
-    var dataDir: String
-
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
-
-    var path: String { URL(fileURLWithPath: dataDir).standardizedFileURL.path }
-
-    func snapshot(_ command: String) -> DataDirectorySnapshot {
-        do {
-            return try DataDirectorySnapshot(dataDirectory: path)
-        } catch {
-            CLIOutput.fail(command, "\(error)")
-        }
-    }
-}
-
 /// `gridlite stats`.
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats", abstract: "Files, bytes, chunks, largest files, dead space and last fsck per bucket.")
 
-    @OptionGroup var options: DataDirOptions
+    @OptionGroup var options: TargetOptions
 
     func run() async throws {
-        let snapshot = options.snapshot("stats")
+        let access = options.open("stats")
         let buckets: [DataDirectorySnapshot.BucketStats]
-        let space: DataDirectorySnapshot.SpaceStats
+        let space: DataDirectorySnapshot.SpaceStats?
         do {
-            buckets = try snapshot.bucketStats()
-            space = try snapshot.spaceStats()
+            buckets = try access.bucketStats()
+            space = try access.spaceStats()
         } catch {
             CLIOutput.fail("stats", "\(error)")
         }
-        let last = LastFsck.load(options.path)
+        await access.close()
+        let last = options.uri == nil ? LastFsck.load(options.path) : nil
         if options.json {
             CLIOutput.json([
                 "buckets": buckets.map { b -> [String: Any] in
                     ["database": b.database, "bucket": b.bucket, "files": b.files, "bytes": Int(b.bytes), "chunks": b.chunks,
                      "largest": b.largest.map { ["name": $0.0, "bytes": Int($0.1)] as [String: Any] }]
                 },
-                "segments": space.segments, "segmentBytes": Int(space.segmentBytes), "deadBytes": Int(space.deadBytes),
-                "databaseBytes": Int(space.databaseBytes), "lastFsck": CLIOutput.orNull(last),
+                "segments": CLIOutput.orNull(space?.segments), "segmentBytes": CLIOutput.orNull(space.map { Int($0.segmentBytes) }),
+                "deadBytes": CLIOutput.orNull(space.map { Int($0.deadBytes) }),
+                "databaseBytes": CLIOutput.orNull(space.map { Int($0.databaseBytes) }), "lastFsck": CLIOutput.orNull(last),
             ])
             return
         }
@@ -76,8 +59,14 @@ struct StatsCommand: AsyncParsableCommand {
              b.largest.map { "\($0.0) (\(CLIOutput.bytes($0.1)))" }.joined(separator: ", ")]
         }))
         CLIOutput.line()
-        CLIOutput.line("segments: \(space.segments) files, \(CLIOutput.bytes(space.segmentBytes)), dead \(CLIOutput.bytes(space.deadBytes)); database \(CLIOutput.bytes(space.databaseBytes))")
-        if let last {
+        if let space {
+            CLIOutput.line("segments: \(space.segments) files, \(CLIOutput.bytes(space.segmentBytes)), dead \(CLIOutput.bytes(space.deadBytes)); database \(CLIOutput.bytes(space.databaseBytes))")
+        } else {
+            CLIOutput.line("segments: not visible over --uri (run stats with --data-dir on the daemon's host)")
+        }
+        if options.uri != nil {
+            CLIOutput.line("last fsck: not visible over --uri")
+        } else if let last {
             CLIOutput.line("last fsck: \(last["at"] ?? "?") (\(last["mode"] ?? "?")): \((last["clean"] as? Bool) == true ? "clean" : "\(last["problems"] ?? "?") problem(s)")")
         } else {
             CLIOutput.line("last fsck: never")
@@ -89,14 +78,14 @@ struct StatsCommand: AsyncParsableCommand {
 struct LsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the files of a bucket.")
 
-    @OptionGroup var options: DataDirOptions
-    @Option(name: .customLong("db"), help: "The database.") var database: String = "test"
-    @Option(help: "The bucket.") var bucket: String = "fs"
+    @OptionGroup var options: TargetOptions
+    @OptionGroup var target: BucketOptions
 
     func run() async throws {
-        let snapshot = options.snapshot("ls")
-        let files: [DataDirectorySnapshot.FileInfo]
-        do { files = try snapshot.files(database: database, bucket: bucket) } catch { CLIOutput.fail("ls", "\(error)") }
+        let access = options.open("ls")
+        let files: [BucketFile]
+        do { files = try access.files(database: target.database, bucket: target.bucket) } catch { CLIOutput.fail("ls", "\(error)") }
+        await access.close()
         if options.json {
             CLIOutput.json(files.map { f -> [String: Any] in
                 ["id": f.id, "filename": CLIOutput.orNull(f.filename), "length": Int(f.length), "chunkSize": f.chunkSize,
@@ -115,21 +104,22 @@ struct LsCommand: AsyncParsableCommand {
 struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "get", abstract: "Write a file of a bucket to disk (newest by name; checksums verified).")
 
-    @OptionGroup var options: DataDirOptions
-    @Option(name: .customLong("db"), help: "The database.") var database: String = "test"
-    @Option(help: "The bucket.") var bucket: String = "fs"
+    @OptionGroup var options: TargetOptions
+    @OptionGroup var target: BucketOptions
     @Argument(help: "The file name in the bucket.") var name: String
     @Option(name: .customLong("local"), help: "Where to write it (default: the file name's last component).") var local: String?
 
     func run() async throws {
-        let snapshot = options.snapshot("get")
+        let access = options.open("get")
+        let (database, bucket) = (target.database, target.bucket)
         do {
-            let files = try snapshot.files(database: database, bucket: bucket).filter { $0.filename == name }
+            let files = try access.files(database: database, bucket: bucket).filter { $0.filename == name }
             guard let file = files.max(by: { ($0.uploadDate ?? 0) < ($1.uploadDate ?? 0) }) else {
                 CLIOutput.fail("get", "no file named '\(name)' in \(database).\(bucket)")
             }
             let target = local ?? ((name as NSString).lastPathComponent.isEmpty ? "download" : (name as NSString).lastPathComponent)
-            try Transfer.download(snapshot, file, database: database, bucket: bucket, to: target, label: "get")
+            try Transfer.download(access, file, database: database, bucket: bucket, to: target, label: "get")
+            await access.close()
             if !options.json { CLIOutput.line("wrote \(target) (\(file.length) bytes) from \(database).\(bucket) \(file.id)") }
             else { CLIOutput.json(["file": target, "bytes": Int(file.length), "id": file.id]) }
         } catch {
@@ -140,19 +130,19 @@ struct GetCommand: AsyncParsableCommand {
 
 /// `gridlite put`.
 struct PutCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "put", abstract: "Store a local file in a bucket (data directory not served by a daemon).")
+    static let configuration = CommandConfiguration(commandName: "put", abstract: "Store a local file in a bucket (--uri for a served data directory).")
 
-    @OptionGroup var options: DataDirOptions
-    @Option(name: .customLong("db"), help: "The database.") var database: String = "test"
-    @Option(help: "The bucket.") var bucket: String = "fs"
+    @OptionGroup var options: TargetOptions
+    @OptionGroup var target: BucketOptions
     @Argument(help: "The local file.") var file: String
     @Option(help: "The name in the bucket (default: the local path as given).") var name: String?
 
     func run() async throws {
+        let access = options.open("put")
+        let (database, bucket) = (target.database, target.bucket)
         do {
-            let writer = try await OfflineBucketWriter.open(options.path, command: "put")
-            let id = try await writer.put(local: file, as: name ?? file, database: database, bucket: bucket)
-            await writer.close()
+            let id = try await Transfer.upload(access, local: file, as: name ?? file, database: database, bucket: bucket, label: "put")
+            await access.close()
             if options.json { CLIOutput.json(["id": id, "filename": name ?? file]) } else { CLIOutput.line("stored \(file) as \(name ?? file) in \(database).\(bucket) \(id)") }
         } catch {
             CLIOutput.fail("put", "\(error)")

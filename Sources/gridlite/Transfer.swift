@@ -4,10 +4,13 @@ import Logging
 import SQLiteStorage
 import Storage
 
-/// File transfers of the operator commands: downloads from a read-only snapshot, uploads through
-/// the engine opened offline (the caller must hold the data directory's lock).
+/// File transfers of the operator commands, against a data directory or a daemon (``BucketAccess``).
 enum Transfer {
-    static func download(_ snapshot: DataDirectorySnapshot, _ file: DataDirectorySnapshot.FileInfo, database: String, bucket: String,
+    /// GridFS's default chunk size, as drivers and mongofiles use it.
+    static let chunkSize = 255 * 1024
+
+    /// Writes `file` to `path` (through `path.partial`, renamed when complete and verified).
+    static func download(_ access: any BucketAccess, _ file: BucketFile, database: String, bucket: String,
                          to path: String, label: String) throws {
         let partial = path + ".partial"
         let directory = (path as NSString).deletingLastPathComponent
@@ -18,7 +21,7 @@ enum Transfer {
         let bar = ProgressBar(label)
         var done: Int64 = 0
         do {
-            try snapshot.read(file, database: database, bucket: bucket) { bytes in
+            try access.read(file, database: database, bucket: bucket) { bytes in
                 out.write(Data(bytes))
                 done += Int64(bytes.count)
                 if file.length > 16 << 20 { bar.update(done: done, total: file.length) }
@@ -34,10 +37,52 @@ enum Transfer {
         try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.moveItem(atPath: partial, toPath: path)
     }
+
+    /// Stores the file at `local` as `name` in the order drivers use: chunks (255 KiB) in batches,
+    /// then the files document. Returns its id as text.
+    static func upload(_ access: any BucketAccess, local: String, as name: String, database: String, bucket: String,
+                       label: String) async throws -> String {
+        guard let input = FileHandle(forReadingAtPath: local) else { throw Fsck.Failure("cannot read \(local)") }
+        defer { try? input.close() }
+        let total = Int64((try? FileManager.default.attributesOfItem(atPath: local)[.size] as? Int) ?? 0)
+        let id = ObjectId()
+        let bar = ProgressBar(label)
+        var n: Int32 = 0
+        var length: Int64 = 0
+        var batch: [BSONDocument] = []
+        var batchBytes = 0
+        while true {
+            let data = try input.read(upToCount: chunkSize) ?? Data()
+            if !data.isEmpty {
+                var doc = BSONDocument()
+                doc.append("_id", .objectId(ObjectId()))
+                doc.append("files_id", .objectId(id))
+                doc.append("n", .int32(n))
+                doc.appendBinary("data", subtype: 0, payload: [UInt8](data))
+                batch.append(doc)
+                batchBytes += doc.bytes.count
+                n += 1
+                length += Int64(data.count)
+            }
+            if batchBytes + chunkSize + 1024 > access.batchBytes || (data.isEmpty && !batch.isEmpty) {
+                try await access.storeChunks(batch, database: database, bucket: bucket)
+                batch.removeAll()
+                batchBytes = 0
+                if total > 16 << 20 { bar.update(done: length, total: total) }
+            }
+            if data.isEmpty { break }
+        }
+        bar.finish()
+        let filesDoc: BSONDocument = [
+            "_id": .objectId(id), "length": .int64(length), "chunkSize": .int32(Int32(chunkSize)),
+            "uploadDate": .datetime(Int64(Date().timeIntervalSince1970 * 1000)), "filename": .string(name),
+        ]
+        try await access.storeFile(filesDoc, database: database, bucket: bucket)
+        return "ObjectId('\(id.hex)')"
+    }
 }
 
-/// Uploads into a data directory no daemon serves: takes the lock, opens the engine, writes chunks
-/// (255 KiB, as drivers do) in batches and then the files document — the order drivers use.
+/// Writes into a data directory no daemon serves: takes the lock, opens the engine.
 final class OfflineBucketWriter {
     let engine: SQLiteStorageEngine
     let lock: DataDirectoryLock
@@ -48,14 +93,8 @@ final class OfflineBucketWriter {
     }
 
     static func open(_ dataDir: String, command: String) async throws -> OfflineBucketWriter {
-        let lock: DataDirectoryLock
-        do {
-            lock = try DataDirectoryLock.acquire(directory: dataDir)
-        } catch .held(_, let pid) {
-            throw Fsck.Failure("a gridlite daemon\(pid.map { " (pid \($0))" } ?? "") serves \(dataDir); upload through it with a driver or mongofiles")
-        } catch {
-            throw Fsck.Failure("\(error)")
-        }
+        let lock = try DataDirectoryLock.forTool(directory: dataDir)
+            .required(dataDir, "write through it with --uri mongodb://host:port (or a driver, or mongofiles)")
         let engine = try await SQLiteStorageEngine.open(directory: dataDir, logger: CLIOutput.logger("gridlite.\(command)"))
         return OfflineBucketWriter(engine: engine, lock: lock)
     }
@@ -65,46 +104,9 @@ final class OfflineBucketWriter {
         lock.release()
     }
 
-    /// Stores the file at `local` as `name`; returns its id as text.
-    func put(local: String, as name: String, database: String, bucket: String) async throws -> String {
-        guard let input = FileHandle(forReadingAtPath: local) else { throw Fsck.Failure("cannot read \(local)") }
-        defer { try? input.close() }
-        let total = Int64((try? FileManager.default.attributesOfItem(atPath: local)[.size] as? Int) ?? 0)
-        let id = ObjectId()
-        let chunkSize = 255 * 1024
-        let chunks = Namespace(unchecked: database, "\(bucket).chunks")
-        let files = Namespace(unchecked: database, "\(bucket).files")
-        let bar = ProgressBar("put")
-        var n: Int32 = 0
-        var length: Int64 = 0
-        var batch: [BSONDocument] = []
-        while true {
-            let data = try input.read(upToCount: chunkSize) ?? Data()
-            if !data.isEmpty {
-                var doc = BSONDocument()
-                doc.append("_id", .objectId(ObjectId()))
-                doc.append("files_id", .objectId(id))
-                doc.append("n", .int32(n))
-                doc.appendBinary("data", subtype: 0, payload: [UInt8](data))
-                batch.append(doc)
-                n += 1
-                length += Int64(data.count)
-            }
-            if batch.count >= 32 || (data.isEmpty && !batch.isEmpty) {
-                let result = try await engine.insert(batch, into: chunks, ordered: true)
-                if let error = result.writeErrors.first { throw Fsck.Failure("writing chunks failed: \(error)") }
-                batch.removeAll()
-                if total > 16 << 20 { bar.update(done: length, total: total) }
-            }
-            if data.isEmpty { break }
-        }
-        bar.finish()
-        let filesDoc: BSONDocument = [
-            "_id": .objectId(id), "length": .int64(length), "chunkSize": .int32(Int32(chunkSize)),
-            "uploadDate": .datetime(Int64(Date().timeIntervalSince1970 * 1000)), "filename": .string(name),
-        ]
-        let result = try await engine.insert([filesDoc], into: files, ordered: true)
-        if let error = result.writeErrors.first { throw Fsck.Failure("writing the files document failed: \(error)") }
-        return "ObjectId('\(id.hex)')"
+    /// Inserts `documents` into `database.collection`; a write error throws.
+    func insert(_ documents: [BSONDocument], into collection: String, database: String) async throws {
+        let result = try await engine.insert(documents, into: Namespace(unchecked: database, collection), ordered: true)
+        if let error = result.writeErrors.first { throw Fsck.Failure("writing \(database).\(collection) failed: \(error)") }
     }
 }

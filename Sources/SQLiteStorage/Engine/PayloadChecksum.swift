@@ -1,5 +1,6 @@
 import BSON
 import CChecksum
+import Foundation
 import Storage
 
 /// The checksum every stored document carries in its row's `crc` column: CRC-32C (hardware
@@ -17,6 +18,12 @@ enum PayloadChecksum {
     static func compute(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { compute($0) }
     }
+
+    /// `GRIDLITE_BENCH_NO_CHECKSUMS=1`: rows are written without a checksum and reads verify none.
+    /// Only for `bench/integrity_bench.py`, which measures what checksums cost against the same
+    /// binary without them; never set it on data you keep (such rows are fsck problems, and a
+    /// flipped bit in them would be served). The engine logs a warning when it is set.
+    static let benchDisabled = ProcessInfo.processInfo.environment["GRIDLITE_BENCH_NO_CHECKSUMS"] == "1"
 
     /// Whether the hardware instruction is used.
     static var usesHardware: Bool { gridlite_crc32c_hardware() != 0 }

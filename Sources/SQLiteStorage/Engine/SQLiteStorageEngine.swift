@@ -78,6 +78,9 @@ public final class SQLiteStorageEngine: StorageEngine {
             catalog.publish(entries)
             return (reclaimed, recovered)
         }
+        if PayloadChecksum.benchDisabled {
+            logger.warning("GRIDLITE_BENCH_NO_CHECKSUMS=1: documents are written without checksums and reads verify none (for bench/integrity_bench.py only; never on data you keep)")
+        }
         if recovered {
             logger.info("the last run did not shut down cleanly: crash recovery performed (SQLite replayed its write-ahead log; segment space reconciled, \(reclaimed) bytes of interrupted chunk writes counted as free)")
         }
