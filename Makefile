@@ -64,6 +64,7 @@ help:
 	@echo "  make bench-tls         TLS cost as ratios of plain in one run: 256 MiB up/down, connections/s (release)"
 	@echo "  make c-programs        build the libmongoc test programs"
 	@echo "  make bench             release benchmarks against the peers, writes docs/benchmarks.md (~5 min) [BENCH_RUNS]"
+	@echo "  make bench-downloads   issue 16: downloads vs the ceiling (pymongo + libmongoc, /proc, perf), part of make bench"
 	@echo "  make bench-postgres    the PostgreSQL engine vs the SQLite engine in one run (docs/scaling.md)"
 	@echo "  make bench-http        the HTTP gateway against nginx (throughput, ranges, 64 clients) [HTTP_BENCH_ARGS]"
 	@echo "  make fuzz              libFuzzer campaign over the wire and command paths [FUZZ_SECONDS]"
@@ -232,6 +233,22 @@ bench: deps venv
 	fi
 	"$(VENV_PY)" bench/run_bench.py --gridlite .build/release/gridlite \
 	  --ceiling .build/release/gridlite-ceiling --runs $(BENCH_RUNS) $(BENCH_ARGS)
+	$(MAKE) --no-print-directory bench-downloads-run
+
+# --- make bench-downloads: issue 16's targets against the ceiling, with /proc CPU, context switches and
+# RSS per workload, a libmongoc (C) 1 GiB round trip, the machine's durable write and loopback speeds and
+# a perf profile per workload (bench/ceiling_bench.py -> docs/benchmarks-downloads.md; part of make bench).
+DOWNLOADS_BENCH_ARGS ?= --profile
+
+.PHONY: bench-downloads bench-downloads-run
+bench-downloads: deps venv
+	swift build -c release --product gridlite
+	swift build -c release --product gridlite-ceiling
+	$(MAKE) --no-print-directory bench-downloads-run
+
+bench-downloads-run:
+	"$(VENV_PY)" bench/ceiling_bench.py --gridlite .build/release/gridlite \
+	  --ceiling .build/release/gridlite-ceiling $(DOWNLOADS_BENCH_ARGS)
 
 # --- make bench-postgres: the PostgreSQL engine vs the SQLite engine, same run (docs/scaling.md) ---------
 .PHONY: bench-postgres

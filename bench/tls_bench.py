@@ -77,22 +77,94 @@ def connection_rate(port: int, context: ssl.SSLContext | None, seconds: float) -
     return count / (time.perf_counter() - began)
 
 
-def throughput(client: MongoClient, data: bytes, name: str) -> tuple[float, float]:
-    """(upload MiB/s, download MiB/s) of one GridFS file."""
+def daemon_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) of process `pid`."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+CPU: dict[str, list[float]] = {}
+
+
+def throughput(client: MongoClient, data: bytes, name: str, pid: int | None = None, kind: str = "") -> tuple[float, float]:
+    """(upload MiB/s, download MiB/s) of one GridFS file. With `pid` and `kind`, also records the
+    download's client CPU and daemon CPU as fractions of its wall time (CPU[kind + "_client"|"_daemon"])."""
     db = client["tls_bench"]
     bucket = gridfs.GridFSBucket(db)
     started = time.perf_counter()
     file_id = bucket.upload_from_stream(name, data)
     upload = time.perf_counter() - started
+    client_before = time.process_time()
+    daemon_before = daemon_cpu(pid) if pid else 0.0
     started = time.perf_counter()
     stream = bucket.open_download_stream(file_id)
     size = 0
     while chunk := stream.read(8 * MiB):
         size += len(chunk)
     download = time.perf_counter() - started
+    if pid and kind:
+        CPU.setdefault(f"{kind}_client", []).append((time.process_time() - client_before) / download)
+        CPU.setdefault(f"{kind}_daemon", []).append((daemon_cpu(pid) - daemon_before) / download)
     assert size == len(data)
     bucket.delete(file_id)
     return len(data) / MiB / upload, len(data) / MiB / download
+
+
+def _anchor_sender(port: int, certfile: str | None, size: int, ready) -> None:
+    """The sending side of the socket anchor: accepts one connection and sends `size` bytes in 8 MiB
+    `sendall`s (TLS through Python's ssl module, i.e. OpenSSL, when `certfile` is given)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", port))
+    listener.listen(1)
+    ready.set()
+    conn, _ = listener.accept()
+    if certfile:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certfile)
+        conn = context.wrap_socket(conn, server_side=True)
+    block = os.urandom(8 * MiB)
+    sent = 0
+    while sent < size:
+        conn.sendall(block)
+        sent += len(block)
+    conn.recv(1)
+    conn.close()
+
+
+def socket_anchor(size: int, certfile: str | None, cafile: str | None) -> float:
+    """MiB/s a Python client receives over loopback, reading as pymongo reads a reply (`recv_into` a
+    preallocated buffer until it is full), from a sender that does nothing else: the most a pymongo
+    download can reach on this machine, plain or over TLS."""
+    import multiprocessing
+    spawn = multiprocessing.get_context("spawn")
+    ready = spawn.Event()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sender = spawn.Process(target=_anchor_sender, args=(port, certfile, size, ready))
+    sender.start()
+    ready.wait(10)
+    sock = socket.create_connection(("127.0.0.1", port))
+    if cafile:
+        sock = ssl.create_default_context(cafile=cafile).wrap_socket(sock, server_hostname="localhost")
+    buffer = bytearray(8 * MiB)
+    view = memoryview(buffer)
+    got = 0
+    started = time.perf_counter()
+    while got < size:
+        filled = 0
+        while filled < len(buffer):
+            n = sock.recv_into(view[filled:])
+            if not n:
+                raise ConnectionError("anchor sender closed early")
+            filled += n
+        got += filled
+    elapsed = time.perf_counter() - started
+    sock.sendall(b"x")
+    sock.close()
+    sender.join(30)
+    return size / MiB / elapsed
 
 
 def main() -> int:
@@ -128,7 +200,7 @@ def main() -> int:
         data = os.urandom(args.mib * MiB)
         context = ssl.create_default_context(cafile=pki.ca)
         results: dict[str, list[float]] = {k: [] for k in (
-            "plain_up", "plain_down", "tls_up", "tls_down", "plain_conn", "tls_conn")}
+            "plain_up", "plain_down", "tls_up", "tls_down", "plain_conn", "tls_conn", "plain_anchor", "tls_anchor")}
         uri = f"mongodb://127.0.0.1:{port}/"
         with MongoClient(uri, serverSelectionTimeoutMS=10000) as plain, \
                 MongoClient(uri, tls=True, tlsCAFile=pki.ca, serverSelectionTimeoutMS=10000) as secure:
@@ -137,9 +209,12 @@ def main() -> int:
             for run in range(args.runs):
                 for kind, client in (("plain", plain), ("tls", secure)) if run % 2 == 0 else \
                         (("tls", secure), ("plain", plain)):
-                    up, down = throughput(client, data, f"{kind}-{run}")
+                    up, down = throughput(client, data, f"{kind}-{run}", process.pid, kind)
                     results[f"{kind}_up"].append(up)
                     results[f"{kind}_down"].append(down)
+        for run in range(args.runs):
+            for kind, cert, ca in (("plain", None, None), ("tls", pki.server, pki.ca)):
+                results[f"{kind}_anchor"].append(socket_anchor(args.mib * MiB, cert, ca))
         for run in range(args.runs):
             order = (("plain", None), ("tls", context)) if run % 2 == 0 else (("tls", context), ("plain", None))
             for kind, ctx in order:
@@ -151,6 +226,9 @@ def main() -> int:
             ("upload (MiB/s)", med["plain_up"], med["tls_up"]),
             ("download (MiB/s)", med["plain_down"], med["tls_down"]),
             ("connections/s (connect + hello + close)", med["plain_conn"], med["tls_conn"]),
+            ("socket anchor: Python recv_into from a bare sender (MiB/s)", med["plain_anchor"], med["tls_anchor"]),
+            ("download: pymongo client CPU / wall", statistics.median(CPU["plain_client"]), statistics.median(CPU["tls_client"])),
+            ("download: daemon CPU / wall", statistics.median(CPU["plain_daemon"]), statistics.median(CPU["tls_daemon"])),
         ]
         print(f"gridlite TLS bench: {args.mib} MiB file, {args.runs} runs (median), binary {args.gridlite}")
         print(f"load average before {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, "
@@ -159,11 +237,14 @@ def main() -> int:
         print("| measure | plain | TLS | TLS / plain |")
         print("| --- | ---: | ---: | ---: |")
         for name, p, t in rows:
-            print(f"| {name} | {p:.1f} | {t:.1f} | {t / p:.2f}× |")
+            print(f"| {name} | {p:.2f} | {t:.2f} | {t / p:.2f}× |")
+        print()
+        print(f"TLS download / TLS socket anchor: {med['tls_down'] / med['tls_anchor']:.2f}×; "
+              f"plain download / plain socket anchor: {med['plain_down'] / med['plain_anchor']:.2f}×")
         out_dir = ROOT / "bench" / "results"
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "tls.json").write_text(json.dumps(
-            {"runs": results, "median": med, "load_before": load_before, "load_after": load_after,
+            {"runs": results, "median": med, "cpu": CPU, "load_before": load_before, "load_after": load_after,
              "mib": args.mib, "binary": args.gridlite}, indent=2))
         return 0
     finally:
