@@ -215,8 +215,9 @@ let package = Package(
             .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]),
         .testTarget(name: "HTTPGatewayTests", dependencies: [
-            "HTTPGateway", "Storage", "MemoryStorage", "BSON",
+            "HTTPGateway", "Storage", "MemoryStorage", "SQLiteStorage", "BSON",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

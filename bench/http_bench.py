@@ -212,10 +212,12 @@ def main() -> int:
     ap.add_argument("--big-mib", type=int, default=256)
     ap.add_argument("--range-mib", type=int, default=4096)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--range-count", type=int, default=50)
+    ap.add_argument("--range-count", type=int, default=100)
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--out", default="bench/results/http-last-run.json")
+    ap.add_argument("--rows", default="upload,download,range,concurrent",
+                    help="which rows to measure (comma-separated; the files are always loaded)")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="gridlite-http-bench-"))
@@ -232,45 +234,57 @@ def main() -> int:
         nginx = Nginx(root, work / "nginx")
         gbase = f"http://127.0.0.1:{g.http_port}"
 
+        rows = set(args.rows.split(","))
         # upload: wire (pymongo) vs HTTP PUT (curl -T), same bytes
         wire, put = [], []
         with MongoClient(g.uri) as c:
             bucket = gridfs.GridFSBucket(c.bench)
-            for i in range(args.runs):
+            for i in range(args.runs if "upload" in rows else 1):
                 with open(big, "rb") as f:
                     t = time.perf_counter()
                     bucket.upload_from_stream(f"wire-{i}.bin", f)
                     wire.append(args.big_mib / (time.perf_counter() - t))
                 put.append(curl_upload(f"{gbase}/bench/fs/name/big.bin", big))
-        results["rows"].append({"row": f"upload {args.big_mib} MiB (MiB/s, best of {args.runs})",
-                                "gridlite_http": max(put), "anchor_wire": max(wire),
-                                "ratio": max(put) / max(wire), "load": load()})
+        if "upload" in rows:
+            results["rows"].append({"row": f"upload {args.big_mib} MiB (MiB/s, best of {args.runs})",
+                                    "gridlite_http": max(put), "anchor_wire": max(wire),
+                                    "ratio": max(put) / max(wire), "load": load()})
         # range file through HTTP PUT too
         curl_upload(f"{gbase}/bench/fs/name/range.bin", rng)
 
-        # download throughput
-        gd = [curl_download(f"{gbase}/bench/fs/name/big.bin") for _ in range(args.runs)]
-        nd = [curl_download(f"http://127.0.0.1:{nginx.port}/big.bin") for _ in range(args.runs)]
-        results["rows"].append({"row": f"download {args.big_mib} MiB (MiB/s, best of {args.runs})",
-                                "gridlite_http": max(gd), "anchor_nginx": max(nd), "ratio": max(gd) / max(nd),
-                                "load": load()})
+        # download throughput (alternating servers, so a change in the machine's load hits both)
+        if "download" in rows:
+            gd, nd = [], []
+            for _ in range(args.runs):
+                gd.append(curl_download(f"{gbase}/bench/fs/name/big.bin"))
+                nd.append(curl_download(f"http://127.0.0.1:{nginx.port}/big.bin"))
+            results["rows"].append({"row": f"download {args.big_mib} MiB (MiB/s, best of {args.runs})",
+                                    "gridlite_http": max(gd), "anchor_nginx": max(nd), "ratio": max(gd) / max(nd),
+                                    "load": load()})
 
-        # range latency
         size = args.range_mib * MiB
-        gl = range_latencies(g.http_port, "/bench/fs/name/range.bin", size, args.range_count, 1)
-        nl = range_latencies(nginx.port, "/range.bin", size, args.range_count, 1)
-        med = lambda xs: statistics.median(xs) * 1000
-        p99 = lambda xs: sorted(xs)[min(len(xs) - 1, int(0.99 * len(xs)))] * 1000
-        results["rows"].append({"row": f"1 MiB range in the middle of {args.range_mib} MiB (median ms)",
-                                "gridlite_http": med(gl), "anchor_nginx": med(nl), "ratio": med(gl) / med(nl),
-                                "p99_gridlite": p99(gl), "p99_nginx": p99(nl), "load": load()})
+        if "range" in rows:
+            # in rounds, alternating servers (same offsets for both), after a warm-up round each
+            range_latencies(g.http_port, "/bench/fs/name/range.bin", size, 5, 99)
+            range_latencies(nginx.port, "/range.bin", size, 5, 99)
+            gl, nl = [], []
+            rounds = 5
+            for r in range(rounds):
+                n = max(1, args.range_count // rounds)
+                gl += range_latencies(g.http_port, "/bench/fs/name/range.bin", size, n, r + 1)
+                nl += range_latencies(nginx.port, "/range.bin", size, n, r + 1)
+            med = lambda xs: statistics.median(xs) * 1000
+            p99 = lambda xs: sorted(xs)[min(len(xs) - 1, int(0.99 * len(xs)))] * 1000
+            results["rows"].append({"row": f"1 MiB range in the middle of {args.range_mib} MiB (median ms)",
+                                    "gridlite_http": med(gl), "anchor_nginx": med(nl), "ratio": med(gl) / med(nl),
+                                    "p99_gridlite": p99(gl), "p99_nginx": p99(nl), "load": load()})
 
-        # concurrency
-        gc = concurrent(g.http_port, "/bench/fs/name/range.bin", size, args.clients, args.seconds)
-        gc_load = load()
-        nc = concurrent(nginx.port, "/range.bin", size, args.clients, args.seconds)
-        results["rows"].append({"row": f"{args.clients} clients, random ranges, {args.seconds:.0f} s",
-                                "gridlite_http": gc, "anchor_nginx": nc, "load_gridlite": gc_load, "load": load()})
+        if "concurrent" in rows:
+            gc = concurrent(g.http_port, "/bench/fs/name/range.bin", size, args.clients, args.seconds)
+            gc_load = load()
+            nc = concurrent(nginx.port, "/range.bin", size, args.clients, args.seconds)
+            results["rows"].append({"row": f"{args.clients} clients, random ranges, {args.seconds:.0f} s",
+                                    "gridlite_http": gc, "anchor_nginx": nc, "load_gridlite": gc_load, "load": load()})
     finally:
         if g:
             g.stop()

@@ -3,8 +3,11 @@
 The binary comes from the GRIDLITE_BIN environment variable (default: .build/debug/gridlite in the
 repository). Every daemon gets a fresh temporary data directory and a free port: it is started with
 ``--port 0`` and the real port is read from its ``listening on HOST:PORT`` log line; if the daemon
-reports port 0 there, a free port chosen here is used instead. Daemons are always stopped at teardown,
-also when a test fails or the session is interrupted.
+reports port 0 there, a free port chosen here is used instead. The HTTP gateway is started with
+``--http-port 0`` too (``Daemon.http_port`` reads the bound port from the ``HTTP gateway on`` line), so
+no two daemons race for the default 27080; a test that passes ``--http-port``/``--no-http`` keeps its
+choice, and ``Daemon(..., default_http_port=True)`` runs the daemon with the default. Daemons are
+always stopped at teardown, also when a test fails or the session is interrupted.
 
 Fixtures:
 - ``daemon``: one daemon shared by the whole session (most tests).
@@ -60,6 +63,7 @@ C_BIN_DIR = Path(os.environ.get("GRIDLITE_C_BIN_DIR", Path(__file__).resolve().p
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 LISTENING = re.compile(r"listening on (\S+):(\d+)")
+HTTP_LISTENING = re.compile(r"HTTP gateway on http://(\S+):(\d+)")
 
 _running: set["Daemon"] = set()
 
@@ -120,7 +124,8 @@ class DaemonError(RuntimeError):
 class Daemon:
     """One gridlite process, its log file and data directory."""
 
-    def __init__(self, binary: Path, workdir: Path, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(self, binary: Path, workdir: Path, extra_args: tuple[str, ...] = (),
+                 default_http_port: bool = False) -> None:
         self.binary = binary
         self.workdir = workdir
         self.data_dir = workdir / "data"
@@ -135,6 +140,12 @@ class Daemon:
         if self.tls:
             self.extra_args = ("--tlsMode", "requireTLS", "--tlsCertificateKeyFile", suite_pki().server,
                                *self.extra_args)
+        # The HTTP gateway gets a free port (`--http-port 0`, read back from its log line) unless the
+        # test chose `--http-port`/`--no-http` itself, or asked for the default port (27080).
+        if not default_http_port and not any(a in ("--no-http", "--http-port") or a.startswith("--http-port=")
+                                             for a in self.extra_args):
+            self.extra_args = ("--http-port", "0", *self.extra_args)
+        self._http_port: int | None = None
         self.host = "127.0.0.1"
         self.port = 0
         self.args: list[str] = []
@@ -191,6 +202,7 @@ class Daemon:
             storage = ["--storage", self.storage_url]
         self.args = ["serve", "--host", self.host, "--port", str(port),
                      "--data-dir", str(self.data_dir), "--log-level", "debug", *storage, *self.extra_args]
+        self._http_port = None
         with open(self.log_path, "ab") as log:
             self._log_start = log.tell()
             self.process = subprocess.Popen(
@@ -225,6 +237,16 @@ class Daemon:
                 process.wait(timeout=STOP_TIMEOUT)
         _running.discard(self)
         return process.returncode
+
+    @property
+    def http_port(self) -> int:
+        """The port of this run's HTTP gateway (from its `HTTP gateway on` log line)."""
+        if self._http_port is None:
+            match = self.wait_for_log(HTTP_LISTENING.pattern, since=self._log_start, timeout=STARTUP_TIMEOUT)
+            if match is None:
+                raise DaemonError(f"no 'HTTP gateway on' line; log:\n{self._read_log(self._log_start)[-5000:]}")
+            self._http_port = int(match.group(2))
+        return self._http_port
 
     @property
     def pid(self) -> int:

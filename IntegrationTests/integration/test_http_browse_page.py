@@ -1,8 +1,9 @@
 """The browse page in headless Chromium (Debian's chromium + chromium-driver, driven by selenium):
 open /, navigate to a bucket, upload a file through the form, see it listed, download it, preview
 an image, delete it; no console errors; keyboard-reachable controls; no horizontal scrolling at
-1280x800 and 390x844. Screenshots are written to the test's temporary directory (or to
-GRIDLITE_SCREENSHOT_DIR), never committed by the test.
+1280x800 and 390x844. The screenshots at both sizes are kept as test artifacts in
+IntegrationTests/artifacts/browse-page/ (gitignored, so never committed; GRIDLITE_SCREENSHOT_DIR
+chooses another folder), for CI to upload and for a person to look at.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
                                 reason="chromium and chromium-driver are not installed (make deps installs them)")
 
 # A 1x1 PNG.
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browse-page"
+
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2"
                     "21bc330000000049454e44ae426082")
@@ -73,7 +76,10 @@ def test_browse_upload_download_preview_delete(tmp_path, browser):
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    shots = Path(os.environ.get("GRIDLITE_SCREENSHOT_DIR", tmp_path))
+    shots = Path(os.environ.get("GRIDLITE_SCREENSHOT_DIR", ARTIFACTS))
+    shots.mkdir(parents=True, exist_ok=True)
+    for old_shot in shots.glob("browse-*.png"):
+        old_shot.unlink()  # a failed run must not leave the last run's pictures looking current
     g = start_gateway(tmp_path)
     try:
         with g.daemon.client() as c:
@@ -136,10 +142,15 @@ def test_browse_upload_download_preview_delete(tmp_path, browser):
         # readable at desktop and phone sizes: no horizontal scrolling
         browser.set_window_size(1280, 800)
         assert no_horizontal_scroll(browser)
-        browser.save_screenshot(str(shots / "browse-1280x800.png"))
+        assert browser.save_screenshot(str(shots / "browse-1280x800.png"))
         browser.set_window_size(390, 844)
         assert no_horizontal_scroll(browser)
-        browser.save_screenshot(str(shots / "browse-390x844.png"))
+        assert browser.save_screenshot(str(shots / "browse-390x844.png"))
+        for name, width in (("browse-1280x800.png", 1280), ("browse-390x844.png", 390)):
+            shot = (shots / name).read_bytes()
+            assert shot[:8] == b"\x89PNG\r\n\x1a\n" and shot[12:16] == b"IHDR", name
+            # the IHDR width is the viewport's (at most the window's), never a blank 0 x 0 capture
+            assert 0 < int.from_bytes(shot[16:20], "big") <= width, name
         browser.set_window_size(1280, 800)
 
         # delete it

@@ -515,6 +515,64 @@ def test_metrics_move_with_traffic(gw, mongo, dbname):
     assert ("gridlite_http_request_duration_count", (("route", "file_by_name"),)) in after
 
 
+@pytest.mark.sqlite_only
+def test_metrics_live_and_dead_payload_bytes(tmp_path):
+    """gridlite_storage_payload_bytes{state=live|dead}: a fresh daemon, two files in one segment,
+    one deleted (the segment stays mostly live, so maintenance does not compact it away)."""
+    g = start_gateway(tmp_path)
+    try:
+        small, large = os.urandom(CHUNK * 2), os.urandom(CHUNK * 8)
+        with g.daemon.client() as c:
+            bucket = gridfs.GridFSBucket(c.payload)
+            small_id = bucket.upload_from_stream("small.bin", small)
+            bucket.upload_from_stream("large.bin", large)
+            m = metrics(g)
+            assert m[("gridlite_storage_payload_bytes", (("state", "live"),))] == len(small) + len(large)
+            assert m[("gridlite_storage_payload_bytes", (("state", "dead"),))] == 0
+            assert requests.delete(f"{g.base}/payload/fs/id/{small_id}").status_code == 200
+            m = metrics(g)
+            assert m[("gridlite_storage_payload_bytes", (("state", "live"),))] == len(large)
+            assert m[("gridlite_storage_payload_bytes", (("state", "dead"),))] == len(small)
+    finally:
+        g.stop()
+
+
+def test_request_duration_covers_the_body(gw, mongo, dbname):
+    """The duration histogram runs to the last body byte: a client that reads a 48 MiB body only
+    after a second (more than the socket buffers hold) makes the request last at least that long."""
+    data = os.urandom(48 << 20)
+    assert requests.put(f"{gw.base}/{dbname}/fs/name/slow.bin", data=data).status_code == 201
+    key = ("gridlite_http_request_duration_sum", (("route", "file_by_name"),))
+    count_key = ("gridlite_http_request_duration_count", (("route", "file_by_name"),))
+    before = metrics(gw)
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=60)
+    conn.request("GET", f"/{dbname}/fs/name/slow.bin")
+    r = conn.getresponse()
+    first = r.read(1 << 20)
+    time.sleep(1.5)
+    rest = r.read()
+    conn.close()
+    assert first + rest == data
+    deadline = time.monotonic() + 10
+    while True:  # recorded as the body's write returns, just after the client saw the last byte
+        after = metrics(gw)
+        if after.get(count_key, 0) >= before.get(count_key, 0) + 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert after[count_key] == before.get(count_key, 0) + 1
+    assert after[key] - before.get(key, 0) >= 1.4
+
+
+def test_fixture_daemons_use_free_http_ports(daemon, daemon_factory):
+    """The fixtures start every daemon's gateway on a free port: none takes (or warns about) 27080."""
+    others = [daemon_factory(), daemon_factory()]
+    ports = [d.http_port for d in (daemon, *others)]
+    assert len(set(ports)) == 3 and 27080 not in ports
+    for d in (daemon, *others):
+        assert "HTTP gateway not started" not in d.log()
+        assert requests.get(f"http://127.0.0.1:{d.http_port}/livez").json() == {"status": "ok"}
+
+
 def test_health(gw):
     assert requests.get(f"{gw.base}/livez").json() == {"status": "ok"}
     assert requests.get(f"{gw.base}/readyz").json() == {"status": "ready"}
@@ -546,8 +604,8 @@ def test_ports_and_no_http(tmp_path, gridlite_binary):
 
 
 def test_default_port_taken_is_a_warning(tmp_path, gridlite_binary):
-    """Holds 27080 (or finds it held, e.g. by the session daemon's default gateway) and starts a
-    daemon without --http-port: it must warn and serve the wire protocol."""
+    """Holds 27080 (or finds it held by something else; the fixtures' daemons use free ports) and
+    starts a daemon without --http-port: it must warn and serve the wire protocol."""
     from conftest import Daemon
     for attempt in range(5):
         with socket.socket() as blocker:
@@ -557,7 +615,7 @@ def test_default_port_taken_is_a_warning(tmp_path, gridlite_binary):
                 blocker.listen(1)
             except OSError:
                 pass  # held by another daemon of this run
-            d = Daemon(gridlite_binary, tmp_path / f"d{attempt}").start()
+            d = Daemon(gridlite_binary, tmp_path / f"d{attempt}", default_http_port=True).start()
             try:
                 warned = d.wait_for_log(r"HTTP gateway not started: 127\.0\.0\.1:27080 is in use", timeout=10)
                 if not warned and "HTTP gateway on http://127.0.0.1:27080" in d.log():

@@ -106,10 +106,11 @@ struct FileResponse {
                         try await writer.write(head)
                         sent += Int64(head.readableBytes)
                     }
-                    try await bucket.read(file, range: range, batchBytes: batch) { slice in
-                        try await writer.write(ByteBuffer(bytes: slice))
-                        sent += Int64(slice.count)
-                        metrics.gridFSDownloaded(slice.count)
+                    try await bucket.read(file, range: range, batchBytes: batch) { buffer in
+                        let count = buffer.readableBytes
+                        try await writer.write(buffer)
+                        sent += Int64(count)
+                        metrics.gridFSDownloaded(count)
                     }
                 }
                 if let multipart {

@@ -31,16 +31,21 @@ public final class GatewayMetrics: Sendable {
         aborted = Counter(label: "gridlite_http_streams_aborted_total", factory: factory)
     }
 
-    /// One finished request (its route is a template such as `file_by_name`, never a raw path, so
-    /// clients cannot grow the label set).
-    func request(route: String, method: String, status: Int, duration: Duration) {
+    /// One answered request, counted when its head is ready (its route is a template such as
+    /// `file_by_name`, never a raw path, so clients cannot grow the label set).
+    func request(route: String, method: String, status: Int) {
         let dims = [("route", route), ("method", method), ("status", String(status))]
         Counter(label: "gridlite_http_requests_total", dimensions: dims, factory: factory).increment()
-        CoreMetrics.Timer(label: "gridlite_http_request_duration", dimensions: [("route", route)], factory: factory)
-            .recordNanoseconds(Self.nanoseconds(duration))
         if status >= 400 {
             Counter(label: "gridlite_http_errors_total", dimensions: [("code", String(status))], factory: factory).increment()
         }
+    }
+
+    /// A request's whole duration: from the head's arrival to the last body byte handed to the
+    /// connection (or the body's failure).
+    func requestDuration(route: String, _ duration: Duration) {
+        CoreMetrics.Timer(label: "gridlite_http_request_duration", dimensions: [("route", route)], factory: factory)
+            .recordNanoseconds(Self.nanoseconds(duration))
     }
 
     func bytesSent(_ n: Int64) { if n > 0 { sent.increment(by: Int(clamping: n)) } }

@@ -34,8 +34,25 @@ struct GatewayResponder: HTTPResponder {
         if request.method == .head {
             response = response.createHeadResponse()
         }
-        metrics.request(route: route.label, method: request.method.rawValue, status: response.status.code,
-                        duration: ContinuousClock.now - started)
+        metrics.request(route: route.label, method: request.method.rawValue, status: response.status.code)
+        return Self.timingBody(of: response, route: route.label, started: started, metrics: metrics)
+    }
+
+    /// The response with its duration recorded once the body has been written to the connection
+    /// (or failed to be), not when the head is ready: a 4 GiB download to a slow client counts
+    /// for as long as it takes.
+    static func timingBody(of response: Response, route: String, started: ContinuousClock.Instant,
+                           metrics: GatewayMetrics) -> Response {
+        guard response.body.contentLength != 0 else {
+            metrics.requestDuration(route: route, ContinuousClock.now - started)
+            return response
+        }
+        var response = response
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            defer { metrics.requestDuration(route: route, ContinuousClock.now - started) }
+            try await body.write(writer)
+        }
         return response
     }
 

@@ -1,4 +1,5 @@
 import BSON
+import NIOCore
 import Query
 import Storage
 
@@ -38,51 +39,56 @@ public struct GridFSBucket: Sendable {
 
     private func first(_ query: FindQuery) async throws -> StoredFile? {
         let cursor = try await storage.find(query)
-        defer { Task { await cursor.close() } }
-        guard let doc = try await cursor.nextBatch(maxCount: 1, maxBytes: 16 << 20).first else { return nil }
+        let batch: [BSONDocument]
+        do {
+            batch = try await cursor.nextBatch(maxCount: 1, maxBytes: 16 << 20)
+        } catch {
+            await cursor.close()
+            throw error
+        }
+        await cursor.close()
+        guard let doc = batch.first else { return nil }
         guard let file = StoredFile(document: doc) else {
             throw GatewayError(.internalServerError, "the files document of this file is damaged (length or chunkSize)")
         }
         return file
     }
 
-    /// Reads bytes `range` of a file, chunk by chunk from the first chunk the range touches, and
-    /// hands each piece to `body` (which applies backpressure: the next batch is read only when it
-    /// returns). At most `batchBytes` of chunks are held at once. Throws on a missing or wrongly
+    /// Reads bytes `range` of a file and hands them to `body` in buffers of whole chunks, trimmed
+    /// to the range: only the chunks the range touches are read (from chunk `first / chunkSize`,
+    /// found by key, never by a scan), at most `batchBytes` of them per buffer (at least one chunk).
+    /// The engine reads each payload straight into the buffer (``StorageEngine/readChunkPayloads(_:into:)``,
+    /// checksum verified), so the bytes are copied once before the socket. `body` applies
+    /// backpressure: the next batch is read only when it returns. Throws on a missing or wrongly
     /// sized chunk (the response is then cut short, never padded).
     public func read(_ file: StoredFile, range: ByteRange, batchBytes: Int = 1 << 21,
-                     body: (ArraySlice<UInt8>) async throws -> Void) async throws {
-        guard file.length > 0, range.count > 0 else { return }
-        let firstChunk = range.first / file.chunkSize
+                     allocator: ByteBufferAllocator = ByteBufferAllocator(),
+                     body: (ByteBuffer) async throws -> Void) async throws {
+        guard file.length > 0, range.count > 0, range.first >= 0, range.last < file.length else { return }
         let lastChunk = range.last / file.chunkSize
-        let filter = try Filter([
-            "files_id": .document(["$eq": file.id]),
-            "n": .document(["$gte": .int64(firstChunk), "$lte": .int64(lastChunk)]),
-        ])
-        let cursor = try await storage.find(FindQuery(namespace: chunks, filter: filter, sort: try SortSpec(["n": 1])))
-        defer { Task { await cursor.close() } }
-        var expected = firstChunk
-        let perBatch = max(1, Int(clamping: Int64(batchBytes) / file.chunkSize))
-        while expected <= lastChunk {
-            let batch = try await cursor.nextBatch(maxCount: perBatch, maxBytes: batchBytes)
-            if batch.isEmpty { throw GatewayError(.internalServerError, "chunk \(expected) of \(file.idText) is missing") }
-            for doc in batch {
-                guard let n = doc["n"]?.int64Exact, n == expected else {
-                    throw GatewayError(.internalServerError, "chunk \(expected) of \(file.idText) is missing")
-                }
-                guard let element = doc.element(forKey: "data"), let payload = element.binaryPayloadRange,
-                      Int64(payload.count) == file.expectedSize(ofChunk: n) else {
-                    throw GatewayError(.internalServerError, "chunk \(n) of \(file.idText) has the wrong size")
-                }
-                let chunkStart = n * file.chunkSize
-                let from = max(range.first, chunkStart) - chunkStart
-                let to = min(range.last, chunkStart + Int64(payload.count) - 1) - chunkStart
-                let lower = payload.lowerBound + Int(from)
-                let upper = payload.lowerBound + Int(to) + 1
-                try await body(doc.bytes[lower..<upper])
-                expected += 1
-                if expected > lastChunk { break }
-            }
+        var next = range.first / file.chunkSize
+        let batchBytes = max(1, batchBytes)
+        // Where the last chunk the range touches ends (no overflow: lastChunk * chunkSize <= range.last).
+        let end = lastChunk * file.chunkSize + file.expectedSize(ofChunk: lastChunk)
+        while next <= lastChunk {
+            // Room for this batch: `batchBytes` (or one whole chunk when that is larger; a stored
+            // document holds at most 16 MiB), never more than the chunks left hold, so a damaged
+            // `length` or `chunkSize` cannot make a large allocation (a chunk that does not fit the
+            // files document's numbers is refused before it is read).
+            let remaining = end - next * file.chunkSize
+            let room = min(max(Int64(batchBytes), min(file.expectedSize(ofChunk: next), 16 << 20)), remaining)
+            var sink = ChunkBuffer(file: file, buffer: allocator.buffer(capacity: Int(clamping: room)))
+            let request = ChunkPayloadRequest(chunks: chunks, filesId: file.id, first: next, last: lastChunk, maxBytes: batchBytes)
+            let after = try await storage.readChunkPayloads(request, into: &sink)
+            guard after > next else { throw GatewayError(.internalServerError, "chunk \(next) of \(file.idText) is missing") }
+            var buffer = sink.buffer
+            let batchStart = next * file.chunkSize
+            let from = Int(max(range.first, batchStart) - batchStart)
+            let to = Int(min(range.last - batchStart, Int64(buffer.readableBytes) - 1))
+            buffer.moveWriterIndex(to: buffer.readerIndex + to + 1)
+            buffer.moveReaderIndex(forwardBy: from)
+            try await body(buffer)
+            next = after
         }
     }
 
@@ -102,5 +108,22 @@ public struct GridFSBucket: Sendable {
         let byFile = try Filter(["files_id": .document(["$eq": id])])
         let result = try await storage.delete([DeleteStatement(filter: byFile, limit: 0)], in: chunks, ordered: true)
         if let e = result.writeErrors.first { throw e.error }
+    }
+}
+
+/// The sink a download's chunks are read into: one `ByteBuffer` per batch, each payload checked
+/// against the size the files document implies before the engine writes it in place.
+struct ChunkBuffer: ChunkPayloadSink {
+    let file: StoredFile
+    var buffer: ByteBuffer
+
+    mutating func append(chunk n: Int64, count: Int, _ fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        guard Int64(count) == file.expectedSize(ofChunk: n) else {
+            throw GatewayError(.internalServerError, "chunk \(n) of \(file.idText) has the wrong size")
+        }
+        try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { room in
+            try fill(UnsafeMutableRawBufferPointer(rebasing: room[0..<count]))
+            return count
+        }
     }
 }

@@ -15,12 +15,17 @@ import Storage
 /// serves, uploads, deletes and lists GridFS files, and `/metrics`, `/livez`, `/readyz`.
 public struct HTTPGateway: Service {
     private let application: Application<GatewayResponder>
+    private let executor: (any TaskExecutor)?
 
     /// A gateway over `storage`. `metricsText` renders every metric of the process (Prometheus text
-    /// format); `onListening` is told the bound port once the socket listens.
+    /// format); `onListening` is told the bound port once the socket listens. With `executor` (the
+    /// daemon passes its `BlockingExecutor`), the server and its connection tasks run there, as the
+    /// wire server's do, so storage reads run inline on the request's thread instead of hopping
+    /// to a reader queue and back.
     public init(storage: any StorageEngine, settings: GatewaySettings, metrics: GatewayMetrics = GatewayMetrics(),
-                logger: Logger, metricsText: @escaping @Sendable () async -> String,
+                logger: Logger, executor: (any TaskExecutor)? = nil, metricsText: @escaping @Sendable () async -> String,
                 onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        self.executor = executor
         // Hummingbird's own info line ("Server started and listening on HOST:PORT") would match the
         // wire listener's "listening on" line that scripts look for: it logs warnings and up only,
         // and the gateway logs "HTTP gateway on http://HOST:PORT" itself.
@@ -39,7 +44,10 @@ public struct HTTPGateway: Service {
     }
 
     public func run() async throws {
-        try await application.run()
+        // Task executor preference is inherited by the child tasks Hummingbird starts per connection.
+        try await withTaskExecutorPreference(executor) {
+            try await application.run()
+        }
     }
 
     /// Whether `host:port` can be bound now (a probe before start-up, so a taken port is reported

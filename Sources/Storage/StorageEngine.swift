@@ -53,6 +53,11 @@ public protocol StorageEngine: Service {
     func find(_ query: FindQuery) async throws -> any DocumentCursor
     /// Counts matching documents (after skip and limit).
     func count(_ query: FindQuery) async throws -> Int
+    /// Reads the payloads of a GridFS file's chunks `first…last` in order of `n` into `sink`, each
+    /// verified as every read is, and returns the next chunk number to read (it stops early at
+    /// `maxBytes` or at a chunk that is not the next `n`). Default: a `find` on the chunks
+    /// (ChunkPayloads.swift); an engine may read its payloads straight into the sink instead.
+    func readChunkPayloads<Sink: ChunkPayloadSink>(_ request: ChunkPayloadRequest, into sink: inout Sink) async throws -> Int64
 
     // MARK: Indexes
 

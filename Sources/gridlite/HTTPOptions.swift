@@ -34,6 +34,7 @@ struct HTTPOptions: ParsableArguments {
     /// The gateway to run, or nil when it is off (or the default port is taken, with a warning).
     /// An explicitly requested port that is taken is a one-line error.
     func makeGateway(storage: any StorageEngine, logger: Logger, verifier: (any HTTPCredentialVerifier)? = nil,
+                     executor: (any TaskExecutor)? = nil,
                      metricsText: @escaping @Sendable () async -> String) -> HTTPGateway? {
         if noHTTP { return nil }
         check()
@@ -51,7 +52,8 @@ struct HTTPOptions: ParsableArguments {
         let settings = GatewaySettings(host: httpHost, port: port, cacheControl: cacheControl,
                                        maxUploadBytes: maxUploadBytes, verifier: verifier)
         let host = httpHost
-        return HTTPGateway(storage: storage, settings: settings, logger: logger, metricsText: metricsText) { bound in
+        return HTTPGateway(storage: storage, settings: settings, logger: logger, executor: executor,
+                           metricsText: metricsText) { bound in
             logger.info("HTTP gateway on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)")
         }
     }

@@ -1,6 +1,8 @@
 import Commands
 import CoreMetrics
 import Prometheus
+import SQLiteStorage
+import Storage
 
 /// The Prometheus backend of swift-metrics, bootstrapped once before anything makes an
 /// instrument (the command observer, the HTTP gateway), and the text `/metrics` serves: every
@@ -22,8 +24,14 @@ struct PrometheusExport: Sendable {
     }
 
     /// The text format of every metric, after refreshing the scrape-time gauges.
-    func text(dataPath: String, counters: ServerCounters, cursors: CursorRegistry) async -> String {
+    func text(dataPath: String, counters: ServerCounters, cursors: CursorRegistry, storage: any StorageEngine) async -> String {
         let sizes = DataDirectory.sizes(dataPath)
+        // Live and dead chunk-payload bytes of the segment files (the SQLite engine's; PostgreSQL
+        // keeps payloads in its own tables and has no such split).
+        if let sqlite = storage as? SQLiteStorageEngine, let space = try? await sqlite.payloadSpace() {
+            registry.makeGauge(name: "gridlite_storage_payload_bytes", labels: [("state", "live")]).set(Double(space.liveBytes))
+            registry.makeGauge(name: "gridlite_storage_payload_bytes", labels: [("state", "dead")]).set(Double(space.deadBytes))
+        }
         registry.makeGauge(name: "gridlite_storage_bytes", labels: [("file", "database")]).set(Double(sizes.database))
         registry.makeGauge(name: "gridlite_storage_bytes", labels: [("file", "wal")]).set(Double(sizes.wal))
         registry.makeGauge(name: "gridlite_storage_bytes", labels: [("file", "segments")]).set(Double(sizes.segmentBytes))

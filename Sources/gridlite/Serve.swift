@@ -139,8 +139,9 @@ struct Serve: AsyncParsableCommand {
             Serve.fail("cannot listen on \(host):\(port): \(Serve.describeBindError(error))")
         }
         environment.setListenPort(server.boundPort)
-        let gateway = http.makeGateway(storage: storage, logger: logger, verifier: authOptions.httpVerifier(serverAuth, storage: storage)) {
-            await prometheus.text(dataPath: dataPath, counters: counters, cursors: cursors)
+        let gateway = http.makeGateway(storage: storage, logger: logger, verifier: authOptions.httpVerifier(serverAuth, storage: storage),
+                                       executor: executor) {
+            await prometheus.text(dataPath: dataPath, counters: counters, cursors: cursors, storage: storage)
         }
 
         let group = ServiceGroup(

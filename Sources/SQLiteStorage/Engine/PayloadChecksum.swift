@@ -14,6 +14,13 @@ enum PayloadChecksum {
         return gridlite_crc32c(0, base, bytes.count)
     }
 
+    /// CRC-32C continued over `bytes` from `crc` (the CRC of the bytes before them; 0 to start),
+    /// so a document stored in parts is checked without putting it together.
+    static func extend(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return crc }
+        return gridlite_crc32c(crc, base, bytes.count)
+    }
+
     /// CRC-32C of `bytes`.
     static func compute(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { compute($0) }
