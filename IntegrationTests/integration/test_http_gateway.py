@@ -631,6 +631,34 @@ def test_default_port_taken_is_a_warning(tmp_path, gridlite_binary):
 
 # --- large files (RSS stays bounded) -------------------------------------------------------------
 
+def test_a_stalled_client_holds_back_the_read(tmp_path):
+    """Backpressure: a client that stops reading a 96 MiB download after its first MiB keeps the
+    daemon from reading ahead (RSS grows by far less than the file while it stalls), and the
+    download then completes byte for byte."""
+    size = 96 << 20
+    g = start_gateway(tmp_path)
+    try:
+        piece = os.urandom(1 << 20)
+        blocks = [piece[i % 13:] + piece[:i % 13] for i in range(size >> 20)]
+        assert requests.put(f"{g.base}/stall/fs/name/big.bin", data=iter(blocks)).status_code == 201
+        pid = g.daemon.pid
+        rss_before = rss_kib(pid)
+        conn = http.client.HTTPConnection("127.0.0.1", g.port, timeout=60)
+        conn.request("GET", "/stall/fs/name/big.bin")
+        r = conn.getresponse()
+        first = r.read(1 << 20)
+        peak = rss_before
+        for _ in range(20):  # 2 s without reading
+            time.sleep(0.1)
+            peak = max(peak, rss_kib(pid))
+        rest = r.read()
+        conn.close()
+        assert first + rest == b"".join(blocks)
+        assert (peak - rss_before) * 1024 < size // 3, (rss_before, peak)
+    finally:
+        g.stop()
+
+
 @pytest.mark.slow
 def test_large_streamed_put_and_get_keep_rss_bounded(tmp_path):
     """GRIDLITE_HTTP_LARGE_MIB sets the size (default 256 MiB; 2048 for the issue's 2 GiB case)."""
