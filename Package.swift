@@ -177,7 +177,7 @@ let package = Package(
         // libFuzzer targets under `make fuzz` (-D FUZZING -sanitize=fuzzer,address) and replay tools
         // otherwise. See docs/reliability.md.
         .target(name: "FuzzSupport", dependencies: [
-            "BSON", "Wire", "Compression", "Auth", "Commands", "Storage", "SQLiteStorage", "Server", "Executors",
+            "BSON", "Wire", "Compression", "Auth", "Query", "Commands", "Storage", "SQLiteStorage", "Server", "Executors",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -46,6 +46,29 @@ def test_a_catastrophic_regex_fails_the_query(daemon, coll):
     assert coll.database.command({"ping": 1})["ok"] == 1.0
 
 
+def test_a_catastrophic_regex_in_elem_match_projections_and_pull_fails(coll):
+    # The regex runs on array elements there: a PCRE2 limit is 51156 too, not "no match" (which
+    # would silently drop the projected field or keep every element $pull should have removed).
+    coll.insert_many([{"_id": i, "arr": [{"s": "ab"}, {"s": VICTIM}], "l": ["ab", VICTIM]} for i in range(3)])
+    for run in (
+        lambda: list(coll.find({}, {"arr": {"$elemMatch": {"s": {"$regex": EVIL}}}})),
+        lambda: coll.find_one_and_update({"_id": 0}, {"$set": {"t": 1}}, projection={"arr": {"$elemMatch": {"s": Regex(EVIL)}}}),
+        lambda: coll.update_many({}, {"$pull": {"l": {"$regex": EVIL}}}),
+        lambda: coll.update_one({"_id": 1}, {"$pull": {"l": Regex(EVIL)}}),
+        lambda: coll.update_one({"_id": 1}, {"$pull": {"arr": {"s": {"$regex": EVIL}}}}),
+    ):
+        with pytest.raises(OperationFailure) as failure:
+            run()
+        assert failure.value.code == 51156, failure.value.details
+        assert "match limit exceeded" in failure.value.details["errmsg"]
+    # No element was pulled; ordinary regexes still project and pull.
+    assert all(len(d["l"]) == 2 and len(d["arr"]) == 2 for d in coll.find())
+    projected = coll.find_one({"_id": 2}, {"arr": {"$elemMatch": {"s": {"$regex": "^a{40}b$"}}}})
+    assert projected["arr"] == [{"s": VICTIM}]
+    coll.update_many({}, {"$pull": {"l": {"$regex": "^a{40}b$"}, "arr": {"s": {"$regex": "^ab$"}}}})
+    assert all(d["l"] == ["ab"] and d["arr"] == [{"s": VICTIM}] for d in coll.find())
+
+
 def test_a_pattern_over_the_length_limit_is_invalid(coll):
     coll.insert_one({"s": "c" * 40000})
     assert coll.count_documents({"s": {"$regex": "c" * 32764}}) == 1

@@ -21,6 +21,8 @@ public struct Projection: Sendable {
     /// True when `_id` is left out.
     public let excludesId: Bool
     var root: Node
+    /// The regexes of the `$elemMatch` conditions (see ``checkMatching()``).
+    let regexes: [CompiledRegex]
 
     /// Parses a projection; throws BadValue / Location31253/31254/31250 as MongoDB does.
     public init(_ document: BSONDocument) throws {
@@ -52,6 +54,10 @@ public struct Projection: Sendable {
         self.isInclusion = mode ?? includesId
         self.excludesId = excludesId
         self.root = root
+        regexes = entries.flatMap { entry -> [CompiledRegex] in
+            if case .elemMatch(let node) = entry.1 { return node.regexes }
+            return []
+        }
     }
 
     static func flatten(_ doc: BSONDocument, prefix: String, into out: inout [(String, Action)]) throws {
@@ -117,7 +123,8 @@ public struct Projection: Sendable {
     }
 
     /// Projects `doc`.
-    public func apply(to doc: BSONDocument) -> BSONDocument {
+    /// Throws 51156 when an `$elemMatch` regex hit a PCRE2 limit: its "no match" is not an answer.
+    public func apply(to doc: BSONDocument) throws(QueryError) -> BSONDocument {
         var out = BSONDocument()
         for e in doc.elements {
             let key = e.key
@@ -129,7 +136,16 @@ public struct Projection: Sendable {
                 if let v { out.append(key, v) } else { out.append(raw: e) }
             }
         }
+        try checkMatching()
         return out
+    }
+
+    /// Throws the error of an `$elemMatch` regex that hit a PCRE2 limit while projecting (51156,
+    /// as for a filter: see ``Filter/checkMatching()``).
+    public func checkMatching() throws(QueryError) {
+        for regex in regexes {
+            if let error = regex.matchError { throw error }
+        }
     }
 
     /// nil: drop the field; .some(nil): keep it unchanged; .some(v): replace with v.

@@ -120,7 +120,7 @@ extension UpdateSpec {
             for item in items where !arr.contains(where: { compareBSON($0, item) == 0 }) { arr.append(item) }
             return (v == nil || arr.count != before) ? .set(.array(arr)) : .keep
         case .pull(let cond):
-            return try filterArray(v, action) { e in
+            let edit = try filterArray(v, action) { e in
                 switch cond {
                 case .equals(let x): return compareBSON(e, x) == 0
                 case .valuePredicate(let node): return node.matches(value: e)
@@ -129,6 +129,15 @@ extension UpdateSpec {
                     return false
                 }
             }
+            // A regex that hit a PCRE2 limit answered "no match": 51156, as for a filter.
+            switch cond {
+            case .equals: break
+            case .valuePredicate(let node), .documentQuery(let node):
+                for regex in node.regexes {
+                    if let error = regex.matchError { throw error }
+                }
+            }
+            return edit
         case .pullAll(let items):
             return try filterArray(v, action) { e in items.contains { compareBSON($0, e) == 0 } }
         case .pop(let first):

@@ -37,7 +37,7 @@ import Testing
     @Test(arguments: cases)
     func projects(_ c: (String, String, String)) throws {
         let p = try Projection(J(c.0))
-        let out = p.apply(to: try J(c.1))
+        let out = try p.apply(to: try J(c.1))
         let expected = try J(c.2)
         #expect(out.bytes == expected.bytes, "\(c.0) on \(c.1) gave \(out)")
     }

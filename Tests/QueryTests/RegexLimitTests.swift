@@ -47,6 +47,24 @@ import Testing
         }
     }
 
+    @Test func elemMatchProjectionsAndPullFailInsteadOfNotMatching() throws {
+        let doc: BSONDocument = ["_id": .int32(1), "arr": .array([.document(["s": .string(catastrophic)])]), "l": .array([.string(catastrophic)])]
+        let projection = try Projection(["arr": .document(["$elemMatch": .document(["s": .document(["$regex": .string("^(a+)+$")])])])])
+        #expect(throws: Never.self) { try projection.checkMatching() }
+        #expect { _ = try projection.apply(to: doc) } throws: { ($0 as? QueryError)?.code == 51156 }
+        for pull: BSONDocument in [
+            ["l": .document(["$regex": .string("^(a+)+$")])],
+            ["l": .regex(BSONRegex(pattern: "^(a+)+$", options: ""))],
+            ["arr": .document(["s": .document(["$regex": .string("^(a+)+$")])])],
+        ] {
+            let update = try UpdateSpec(["$pull": .document(pull)])
+            #expect { _ = try update.apply(to: doc) } throws: { ($0 as? QueryError)?.code == 51156 }
+        }
+        // An ordinary pattern still projects and pulls.
+        let ordinary = try Projection(["arr": .document(["$elemMatch": .document(["s": .document(["$regex": .string("^a+b$")])])])])
+        #expect(try ordinary.apply(to: doc)["arr"] == .array([.document(["s": .string(catastrophic)])]))
+    }
+
     @Test func patternsLongerThanMongodsLimitAreInvalid() throws {
         #expect(throws: Never.self) { _ = try CompiledRegex(pattern: String(repeating: "c", count: 32764), options: "") }
         #expect {

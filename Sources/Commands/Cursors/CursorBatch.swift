@@ -18,7 +18,7 @@ public enum CursorBatch {
     ) async throws -> (documents: [BSONDocument], exhausted: Bool) {
         var docs = count > 0 ? try await cursor.nextBatch(maxCount: count, maxBytes: bytes) : []
         if let projection {
-            docs = docs.map { projection.apply(to: $0) }
+            docs = try docs.map { doc throws(QueryError) in try projection.apply(to: doc) }
         }
         return (docs, await cursor.isExhausted)
     }

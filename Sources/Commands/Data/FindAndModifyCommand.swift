@@ -60,7 +60,7 @@ public enum FindAndModifyCommand: CommandHandler {
             lastError.append("updatedExisting", .bool(result.updatedExisting))
             if let id = result.upsertedId { lastError.append("upserted", id) }
         }
-        let value: BSONValue = result.value.map { doc in .document(fields?.apply(to: doc) ?? doc) } ?? .null
+        let value: BSONValue = try result.value.map { doc throws(QueryError) in .document(try fields?.apply(to: doc) ?? doc) } ?? .null
         return ["lastErrorObject": .document(lastError), "value": value]
     }
 }
