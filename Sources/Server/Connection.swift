@@ -109,16 +109,24 @@ struct Connection {
         switch request {
         case .msg(let msg):
             let wire = WireFacts(requestBytes: requestBytes, replyFramingBytes: msg.moreToCome ? nil : Connection.opMsgFraming)
-            let (reply, close) = await run(context: &context, wire: wire) { () throws(CommandError) in try CommandRequest(message: msg) }
+            let (reply, deferred, close) = await run(context: &context, wire: wire) { () throws(CommandError) in
+                var request = try CommandRequest(message: msg)
+                request.allowsDeferredBatches = true
+                return request
+            }
             if close { return closeForFailPoint(context) }
             if msg.moreToCome { return true }
-            buffer = allocator.buffer(capacity: reply.bytes.count + 64)
-            OpMsg.writeReply(reply, requestID: nextReplyID(), responseTo: requestID, to: &buffer)
+            if let deferred {
+                buffer = writeDeferred(deferred, responseTo: requestID, context: context)
+            } else {
+                buffer = allocator.buffer(capacity: reply.bytes.count + 64)
+                OpMsg.writeReply(reply, requestID: nextReplyID(), responseTo: requestID, to: &buffer)
+            }
         case .query(let query):
             if query.isCommand {
                 let command = try query.command()
                 let wire = WireFacts(requestBytes: requestBytes, replyFramingBytes: Connection.opReplyFraming)
-                let (reply, close) = await run(context: &context, wire: wire) { () throws(CommandError) in try CommandRequest(query: command) }
+                let (reply, _, close) = await run(context: &context, wire: wire) { () throws(CommandError) in try CommandRequest(query: command) }
                 if close { return closeForFailPoint(context) }
                 buffer = allocator.buffer(capacity: reply.bytes.count + 64)
                 OpReply(commandReply: reply).write(requestID: nextReplyID(), responseTo: requestID, to: &buffer)
@@ -149,9 +157,20 @@ struct Connection {
         let messageBytes = buffer.readableBytes
         buffer = wireReply(buffer, to: request, compressor: compressor)
         counters.sent(bytes: messageBytes, physicalBytes: buffer.readableBytes)
+        if context.connection.tls != nil {
+            // Over TLS, a large reply goes out as separate writes: swift-nio-ssl encrypts what one
+            // flush hands it before sending any of it, so one 8 MiB write kept the client idle
+            // while the whole batch was encrypted (docs/security.md, "TLS download").
+            while buffer.readableBytes > Connection.tlsWriteBytes, let piece = buffer.readSlice(length: Connection.tlsWriteBytes) {
+                try await outbound.write(piece)
+            }
+        }
         try await outbound.write(buffer)
         return true
     }
+
+    /// Bytes per write of a large reply on a TLS connection (each is encrypted and sent on its own).
+    static let tlsWriteBytes = 256 * 1024
 
     /// Bytes OP_MSG adds around a reply body: header, flags, section kind.
     static let opMsgFraming = 16 + 4 + 1
@@ -159,19 +178,24 @@ struct Connection {
     static let opReplyFraming = 16 + 4 + 8 + 4 + 4
 
     /// Builds the request and dispatches it through the observation point, then applies the
-    /// session changes the command returned; a malformed request becomes an error reply. The
-    /// flag is true when the connection must close without replying (a fail point's
+    /// session changes the command returned; a malformed request becomes an error reply. A reply
+    /// with a deferred cursor batch comes back split around it (when the request allowed that).
+    /// The flag is true when the connection must close without replying (a fail point's
     /// `closeConnection`).
     private func run(
         context: inout CommandContext, wire: WireFacts, _ makeRequest: () throws(CommandError) -> CommandRequest
-    ) async -> (BSONDocument, Bool) {
+    ) async -> (BSONDocument, DeferredCursorReply?, Bool) {
         do {
             let request = try makeRequest()
             let outcome = await dispatcher.execute(request, context: context, wire: wire)
             context.apply(outcome.sessionChanges)
-            return (outcome.reply, outcome.closeConnection)
+            guard let batch = outcome.deferredBatch else { return (outcome.reply, nil, outcome.closeConnection) }
+            if let splice = DeferredCursorReply(reply: outcome.reply, batch: batch) {
+                return (outcome.reply, splice, outcome.closeConnection)
+            }
+            return (try outcome.fullReply(), nil, outcome.closeConnection)
         } catch {
-            return (CommandDispatcher.errorReply(error), false)
+            return (CommandDispatcher.errorReply(error), nil, false)
         }
     }
 
@@ -183,7 +207,7 @@ struct Connection {
 
     /// Reply request ids only need to be distinct per connection; drivers match on `responseTo`.
     /// A shared counter (a random number cost a `getrandom` system call per reply).
-    private func nextReplyID() -> Int32 {
+    func nextReplyID() -> Int32 {
         let next = Connection.replyIDs.wrappingAdd(1, ordering: .relaxed).newValue & Int32.max
         return next == 0 ? 1 : next
     }

@@ -37,6 +37,10 @@ public protocol DocumentCursor: Sendable {
     /// The next batch: at most `maxCount` documents whose sizes add up to at most `maxBytes`
     /// (always at least one document while any remain). Empty when exhausted.
     func nextBatch(maxCount: Int, maxBytes: Int) async throws -> [BSONDocument]
+    /// The next batch as ``DeferredDocument``s (assembled and verified when the caller writes
+    /// them), or nil when this cursor cannot defer its reads: the caller then uses
+    /// ``nextBatch(maxCount:maxBytes:)``. Same counting rules; the default answers nil.
+    func nextDeferredBatch(maxCount: Int, maxBytes: Int) async throws -> DeferredBatch?
     /// True once every document has been returned.
     var isExhausted: Bool { get async }
     /// Releases resources early.

@@ -34,7 +34,17 @@ public struct QueryProgress: Sendable {
     /// The next matching documents (after skip, within limit): at most `maxCount` documents and
     /// `maxBytes` bytes, but at least one while any remain.
     public mutating func next(_ records: some RecordScanner, maxCount: Int, maxBytes: Int) throws -> [BSONDocument] {
-        var out: [BSONDocument] = []
+        try next(records, maxCount: maxCount, maxBytes: maxBytes) { _, doc in (doc, doc.bytes.count) }
+    }
+
+    /// ``next(_:maxCount:maxBytes:)`` returning what `take` makes of each matching record: an item
+    /// and the bytes it counts as (a backend's deferred documents: a scanner may hand the filter a
+    /// stand-in document without its payload, and `take` the real size).
+    public mutating func next<Item>(
+        _ records: some RecordScanner, maxCount: Int, maxBytes: Int,
+        take: (RecordID, BSONDocument) throws -> (Item, Int)
+    ) throws -> [Item] {
+        var out: [Item] = []
         var bytes = 0
         guard !isFinished, maxCount > 0 else { return out }
         var position = self.position
@@ -53,10 +63,11 @@ public struct QueryProgress: Sendable {
                 if dedupe { seen.insert(id) }
                 return .next
             }
-            if !out.isEmpty && bytes &+ doc.bytes.count > maxBytes { return .stopBefore }
+            let (item, size) = try take(id, doc)
+            if !out.isEmpty && bytes &+ size > maxBytes { return .stopBefore }
             if dedupe { seen.insert(id) }
-            out.append(doc)
-            bytes &+= doc.bytes.count
+            out.append(item)
+            bytes &+= size
             if let l = limit { limit = l - 1 }
             return out.count >= maxCount || limit == 0 || bytes >= maxBytes ? .stopAfter : .next
         }

@@ -29,7 +29,12 @@ public struct CommandDispatcher: Sendable {
 
     /// Runs one command and returns its reply document (`ok: 1` or a MongoDB-style error).
     public func dispatch(_ request: CommandRequest, context: CommandContext) async -> BSONDocument {
-        await execute(request, context: context).reply
+        let outcome = await execute(request, context: context)
+        do {
+            return try outcome.fullReply()
+        } catch {
+            return CommandDispatcher.errorReply(error)
+        }
     }
 
     /// Runs one command through the observation point and returns its reply with the session
@@ -65,6 +70,12 @@ public struct CommandDispatcher: Sendable {
             documents: DocumentCounts(request: request, reply: outcome.reply, succeeded: code == 0))
         if code == 0 {
             record.gridFS = GridFSTraffic(request: request, reply: outcome.reply, inserted: record.documents.inserted)
+            if let batch = outcome.deferredBatch {
+                // The batch is not in `reply` yet (the connection writes it): count it here.
+                record.documents.returned &+= batch.documents.count
+                record.gridFS.downloadedBytes &+= batch.payloadBytes
+                if wire.replyFramingBytes != nil { record.replyBytes &+= CommandDispatcher.arrayBytes(batch) }
+            }
         }
         observer.record(record, counters: context.environment.counters)
         if elapsed >= context.environment.slowOperationThreshold {
@@ -164,6 +175,21 @@ public struct CommandDispatcher: Sendable {
                 error: error, errorLabels: action.data.errorLabels ?? FailCommandAction.defaultLabels(error.code, request))
         }
         return action.data.writeConcernError
+    }
+
+    /// Bytes a deferred batch adds to its reply: each document with its array element header.
+    static func arrayBytes(_ batch: DeferredBatch) -> Int {
+        var total = 0
+        var digits = 1
+        var nextPower = 10
+        for (index, document) in batch.documents.enumerated() {
+            if index == nextPower {
+                digits += 1
+                nextPower = nextPower &* 10
+            }
+            total &+= 2 &+ digits &+ document.byteCount
+        }
+        return total
     }
 
     /// Turns any error into `{ok: 0, errmsg, code, codeName}`.

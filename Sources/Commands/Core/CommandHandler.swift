@@ -1,4 +1,5 @@
 import BSON
+import Storage
 
 /// One command. Each handler lives in its own file and is listed in ``CommandTable``.
 ///
@@ -46,12 +47,18 @@ public struct CommandOutcome: Sendable {
     /// True when the connection must close without sending the reply (the `failCommand` fail
     /// point's `closeConnection`).
     public var closeConnection: Bool
+    /// A cursor batch that belongs in `reply`'s (empty) batch array, written by the front end
+    /// straight into its buffer (``DeferredCursorReply``); only when the request allowed it
+    /// (``CommandRequest/allowsDeferredBatches``). ``fullReply()`` gives the reply with it.
+    public var deferredBatch: DeferredBatch?
 
     /// Creates an outcome.
-    public init(reply: BSONDocument, sessionChanges: [SessionChange] = [], closeConnection: Bool = false) {
+    public init(reply: BSONDocument, sessionChanges: [SessionChange] = [], closeConnection: Bool = false,
+                deferredBatch: DeferredBatch? = nil) {
         self.reply = reply
         self.sessionChanges = sessionChanges
         self.closeConnection = closeConnection
+        self.deferredBatch = deferredBatch
     }
 }
 

@@ -11,6 +11,11 @@ public struct CommandRequest: Sendable {
     public let sequences: [String: [BSONDocument]]
     /// The target database (`$db`, or the database of `<db>.$cmd` for OP_QUERY).
     public let database: String
+    /// Whether the caller writes cursor batches itself (``CommandOutcome/deferredBatch``): set by
+    /// the wire server for OP_MSG requests, so `find`/`getMore` on GridFS chunks may hand out
+    /// deferred documents instead of a finished reply. Off for everything else (in-process callers
+    /// get whole reply documents).
+    public var allowsDeferredBatches = false
 
     /// Creates a request; `name` is the body's first key.
     public init(body: BSONDocument, sequences: [String: [BSONDocument]] = [:], database: String) throws(CommandError) {

@@ -12,6 +12,13 @@ public enum CursorBatch {
     /// with 4–8 MiB batches (measured; see ../shared/notes/wire-facts.md).
     public static let defaultGetMoreBytes = 8 * 1024 * 1024
 
+    /// Bytes of a `find`'s first batch: on GridFS chunks the getMore size (the first batch of a
+    /// download is as large as the next ones, so a 16 MiB first reply does not set the peak), elsewhere
+    /// the reply limit (mongod's 101 documents usually stop it first).
+    public static func firstBatchBytes(_ namespace: Namespace) -> Int {
+        namespace.kind == .gridFSChunks ? defaultGetMoreBytes : maxReplyBytes
+    }
+
     /// Fetches the next batch, applies the projection, and tells whether the cursor is done.
     public static func fetch(
         from cursor: any DocumentCursor, count: Int, bytes: Int, projection: Projection?
@@ -21,6 +28,21 @@ public enum CursorBatch {
             docs = try docs.map { doc throws(QueryError) in try projection.apply(to: doc) }
         }
         return (docs, await cursor.isExhausted)
+    }
+
+    /// The next batch as deferred documents, when the request allows it, there is no projection,
+    /// and the cursor can defer (GridFS chunks on SQLite); nil otherwise (use ``fetch``).
+    public static func fetchDeferred(
+        from cursor: any DocumentCursor, count: Int, bytes: Int, projection: Projection?, request: CommandRequest
+    ) async throws -> (batch: DeferredBatch, exhausted: Bool)? {
+        guard request.allowsDeferredBatches, projection == nil, count > 0,
+              let batch = try await cursor.nextDeferredBatch(maxCount: count, maxBytes: bytes) else { return nil }
+        return (batch, await cursor.isExhausted)
+    }
+
+    /// The outcome of a deferred batch: the reply with an empty batch array, and the batch.
+    public static func deferredOutcome(_ batch: DeferredBatch, id: Int64, namespace: Namespace, first: Bool) -> CommandOutcome {
+        CommandOutcome(reply: reply([], id: id, namespace: namespace, first: first), deferredBatch: batch)
     }
 
     /// The first batch of a listing already in memory (`listCollections`, `listIndexes`): at

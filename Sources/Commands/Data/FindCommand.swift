@@ -13,6 +13,11 @@ public enum FindCommand: CommandHandler {
         unimplemented: ["collation"])
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
+        try await outcome(request, context: context).fullReply()
+    }
+
+    /// The reply; on GridFS chunks, when the request allows it, with the batch deferred.
+    public static func outcome(_ request: CommandRequest, context: CommandContext) async throws -> CommandOutcome {
         let namespace = try request.namespace()
         let filter = try Filter(request.document("filter") ?? BSONDocument())
         let sort = try request.document("sort").flatMap { $0.isEmpty ? nil : try SortSpec($0) }
@@ -29,16 +34,31 @@ public enum FindCommand: CommandHandler {
         let cursor = try await context.storage.find(query)
         var count = batchSize ?? CursorBatch.defaultFirstBatchCount
         if limit > 0 { count = min(count, limit) }
-        let (docs, exhausted) = try await CursorBatch.fetch(
-            from: cursor, count: count, bytes: CursorBatch.maxReplyBytes, projection: projection)
-        var id: Int64 = 0
-        if exhausted || singleBatch {
-            await cursor.close()
-        } else {
-            id = await context.cursors.register(
-                cursor, namespace: namespace, connectionId: context.connection.id, session: request.body["lsid"],
-                noTimeout: try request.bool("noCursorTimeout", default: false), projection: projection)
+        let noTimeout = try request.bool("noCursorTimeout", default: false)
+        if let (batch, exhausted) = try await CursorBatch.fetchDeferred(
+            from: cursor, count: count, bytes: CursorBatch.firstBatchBytes(namespace), projection: projection, request: request) {
+            let id = await keep(cursor, exhausted: exhausted || singleBatch, namespace: namespace, request: request,
+                                context: context, noTimeout: noTimeout, projection: projection)
+            return CursorBatch.deferredOutcome(batch, id: id, namespace: namespace, first: true)
         }
-        return CursorBatch.reply(docs, id: id, namespace: namespace, first: true)
+        let (docs, exhausted) = try await CursorBatch.fetch(
+            from: cursor, count: count, bytes: CursorBatch.firstBatchBytes(namespace), projection: projection)
+        let id = await keep(cursor, exhausted: exhausted || singleBatch, namespace: namespace, request: request,
+                            context: context, noTimeout: noTimeout, projection: projection)
+        return CommandOutcome(reply: CursorBatch.reply(docs, id: id, namespace: namespace, first: true))
+    }
+
+    /// Closes the cursor when it is done, else registers it for getMore; returns the cursor id (0: done).
+    private static func keep(
+        _ cursor: any DocumentCursor, exhausted: Bool, namespace: Namespace, request: CommandRequest,
+        context: CommandContext, noTimeout: Bool, projection: Projection?
+    ) async -> Int64 {
+        if exhausted {
+            await cursor.close()
+            return 0
+        }
+        return await context.cursors.register(
+            cursor, namespace: namespace, connectionId: context.connection.id, session: request.body["lsid"],
+            noTimeout: noTimeout, projection: projection)
     }
 }

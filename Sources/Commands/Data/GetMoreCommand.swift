@@ -9,6 +9,11 @@ public enum GetMoreCommand: CommandHandler {
         required: ["collection"], optional: ["batchSize"], ignored: ["maxTimeMS", "term", "lastKnownCommittedOpTime", "comment"])
 
     public static func run(_ request: CommandRequest, context: CommandContext) async throws -> BSONDocument {
+        try await outcome(request, context: context).fullReply()
+    }
+
+    /// The reply; on GridFS chunks, when the request allows it, with the batch deferred.
+    public static func outcome(_ request: CommandRequest, context: CommandContext) async throws -> CommandOutcome {
         guard case .int64(let id)? = request.argument else {
             throw CommandError.wrongType("getMore", in: "getMore", expected: "long", got: request.argument?.type ?? .null)
         }
@@ -19,10 +24,15 @@ public enum GetMoreCommand: CommandHandler {
         let count = batchSize.flatMap { $0 > 0 ? $0 : nil } ?? Int.max
         let bytes = batchSize == nil ? CursorBatch.defaultGetMoreBytes : CursorBatch.maxReplyBytes
         do {
+            if let (batch, exhausted) = try await CursorBatch.fetchDeferred(
+                from: lease.cursor, count: count, bytes: bytes, projection: lease.projection, request: request) {
+                await context.cursors.checkIn(id: id, exhausted: exhausted)
+                return CursorBatch.deferredOutcome(batch, id: exhausted ? 0 : id, namespace: namespace, first: false)
+            }
             let (docs, exhausted) = try await CursorBatch.fetch(
                 from: lease.cursor, count: count, bytes: bytes, projection: lease.projection)
             await context.cursors.checkIn(id: id, exhausted: exhausted)
-            return CursorBatch.reply(docs, id: exhausted ? 0 : id, namespace: namespace, first: false)
+            return CommandOutcome(reply: CursorBatch.reply(docs, id: exhausted ? 0 : id, namespace: namespace, first: false))
         } catch {
             await context.cursors.checkIn(id: id, exhausted: true)
             throw error

@@ -24,6 +24,19 @@ enum Scanner {
         _ c: SQLiteConnection, entry: CollectionEntry, blobs: BlobStore, plan: AccessPlan, position: inout ScanPosition,
         verify: Bool = true, visit: (Int64, BSONDocument) throws -> ScanStep
     ) throws {
+        try scan(c, entry: entry, plan: plan, position: &position,
+                 row: { s, at in try StoredDocument.read(s, at: at, blobs: blobs, verify: verify) }, visit: visit)
+    }
+
+    /// Reads the document of the current row from the ``StoredDocument/columns`` starting at a column.
+    typealias RowReader = (SQLiteStatement, Int32) throws -> BSONDocument?
+
+    /// ``scan(_:entry:blobs:plan:position:verify:visit:)`` with the row's document made by `row`
+    /// (the deferred read path hands the filter a stand-in without the payload).
+    static func scan(
+        _ c: SQLiteConnection, entry: CollectionEntry, plan: AccessPlan, position: inout ScanPosition,
+        row: RowReader, visit: (Int64, BSONDocument) throws -> ScanStep
+    ) throws {
         guard !position.done else { return }
         switch plan.scan {
         case .collection:
@@ -32,7 +45,7 @@ enum Scanner {
                 try s.bind(position.lastRecord ?? 0, at: 1)
                 while try s.step() {
                     let rid = s.int64(0)
-                    guard let doc = try StoredDocument.read(s, at: 1, blobs: blobs, verify: verify) else { position.lastRecord = rid; continue }
+                    guard let doc = try row(s, 1) else { position.lastRecord = rid; continue }
                     let step = try visit(rid, doc)
                     if step == .stopBefore { return }
                     position.lastRecord = rid
@@ -46,8 +59,8 @@ enum Scanner {
             }
             let ordered = reverse ? Array(ranges.reversed()) : ranges
             while position.range < ordered.count {
-                let finished = try scanRange(c, entry: entry, blobs: blobs, index: index, range: ordered[position.range],
-                                             reverse: reverse, position: &position, verify: verify, visit: visit)
+                let finished = try scanRange(c, entry: entry, index: index, range: ordered[position.range],
+                                             reverse: reverse, position: &position, row: row, visit: visit)
                 guard finished else { return }
                 position.range += 1
                 position.lastKey = nil
@@ -59,9 +72,34 @@ enum Scanner {
 
     /// Scans one range; returns true when it ran to its end, false when `visit` stopped it.
     private static func scanRange(
-        _ c: SQLiteConnection, entry: CollectionEntry, blobs: BlobStore, index: IndexEntry, range: KeyRange, reverse: Bool,
-        position: inout ScanPosition, verify: Bool, visit: (Int64, BSONDocument) throws -> ScanStep
+        _ c: SQLiteConnection, entry: CollectionEntry, index: IndexEntry, range: KeyRange, reverse: Bool,
+        position: inout ScanPosition, row: RowReader, visit: (Int64, BSONDocument) throws -> ScanStep
     ) throws -> Bool {
+        let (sql, bindings) = rangeQuery(entry: entry, index: index, range: range, reverse: reverse, position: position)
+        return try c.withStatement(sql) { s in
+            try s.bind(bindings)
+            while try s.step() {
+                let rid = s.int64(0)
+                let key = s.blob(1)
+                var step = ScanStep.next
+                if let doc = try row(s, 2) {
+                    step = try visit(rid, doc)
+                    if step == .stopBefore { return false }
+                }
+                position.lastKey = key
+                position.lastRecord = rid
+                if step == .stopAfter { return false }
+            }
+            return true
+        }
+    }
+
+    /// The statement (SQL and bindings) that scans one key range of `index` from `position`:
+    /// a range condition on the index's key column, resuming after the last (key, row id)
+    /// consumed, ordered as the index is (so SQLite walks it once; GridFSLookupPlanTests).
+    static func rangeQuery(
+        entry: CollectionEntry, index: IndexEntry, range: KeyRange, reverse: Bool, position: ScanPosition
+    ) -> (sql: String, bindings: [SQLiteValue]) {
         let keyColumn: String
         let from: String
         let ridColumn: String
@@ -104,21 +142,6 @@ enum Scanner {
         let dir = reverse ? "DESC" : "ASC"
         let order = tiebreak ? "\(keyColumn) \(dir), \(ridColumn) \(dir)" : "\(keyColumn) \(dir)"
         let sql = "SELECT \(ridColumn), \(keyColumn), \(docColumns) FROM \(from) WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order)"
-        return try c.withStatement(sql) { s in
-            try s.bind(bindings)
-            while try s.step() {
-                let rid = s.int64(0)
-                let key = s.blob(1)
-                var step = ScanStep.next
-                if let doc = try StoredDocument.read(s, at: 2, blobs: blobs, verify: verify) {
-                    step = try visit(rid, doc)
-                    if step == .stopBefore { return false }
-                }
-                position.lastKey = key
-                position.lastRecord = rid
-                if step == .stopAfter { return false }
-            }
-            return true
-        }
+        return (sql, bindings)
     }
 }
