@@ -158,9 +158,24 @@ struct PGScanner: RecordScanner {
                 }
             }
             let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-            let rows = try session.query(
-                "SELECT \(keyColumn), c.id, c.doc FROM \(from)\(whereClause) ORDER BY \(order) LIMIT \(limit)\(lockRows ? " FOR UPDATE OF c" : "")",
-                values)
+            var sql = "SELECT \(keyColumn) AS key, c.id AS id, c.doc AS doc FROM \(from)\(whereClause) ORDER BY \(order) LIMIT \(limit)"
+                + (lockRows ? " FOR UPDATE OF c" : "")
+            let checked = !index.isIdIndex && !index.keyColumn && !index.multikey
+            if checked {
+                // The plan took this index as single-key (its flag read by an earlier statement). A
+                // document that made it multikey commits together with the flag, so the flag read
+                // in this statement's snapshot tells whether such a document can be among the rows
+                // (or missing from them: single-key bounds are intersected); then the plan is stale.
+                values.append(.int(index.id))
+                sql = "SELECT r.key, r.id, r.doc, g.multikey FROM (SELECT multikey FROM gl_indexes WHERE id = $\(values.count)) g"
+                    + " LEFT JOIN LATERAL (\(sql)) r ON true"
+            }
+            let fetched = try session.query(sql, values)
+            if checked, fetched.first?.bool(3) == true {
+                session.stalePlan = true
+                throw StalePlan()
+            }
+            let rows = checked ? fetched.filter { $0.bytes(2) != nil } : fetched
             for result in rows {
                 let row = result.makeRandomAccess()
                 let key = row.bytes(0) ?? []
@@ -183,3 +198,9 @@ struct PGScanner: RecordScanner {
         StorageError(.internalError, "stored document \(id) of \(entry.namespace) is not BSON")
     }
 }
+
+/// A scan found that an index its plan took as single-key has turned multikey (another connection
+/// or daemon committed such a document after the plan's catalog lookup): nothing of the statement
+/// was used. Before anything was returned the command runs again with a fresh lookup; a cursor
+/// that already returned documents ends with 175 QueryPlanKilled.
+struct StalePlan: Error {}

@@ -32,6 +32,11 @@ final class PGSession: @unchecked Sendable {
     /// statement fails with it and the command fails as a whole, never as a per-document error.
     private(set) var broken: (any Error)?
 
+    /// Set when a scan found its plan stale (``StalePlan``): the write rules may have turned that
+    /// into a per-statement error, so ``transaction(_:)`` rolls the whole command back instead of
+    /// committing, and the engine runs it again.
+    var stalePlan = false
+
     /// The engine's catalog cache (nil: every lookup reads the whole entry).
     let catalogCache: PGCatalogCache?
 
@@ -148,6 +153,7 @@ final class PGSession: @unchecked Sendable {
         do {
             result = try body()
             if let broken { throw broken }
+            if stalePlan { throw StalePlan() }
             try query("COMMIT")
         } catch {
             if broken == nil || PGErrors.isServerError(error) {

@@ -13,7 +13,7 @@ extension PostgresStorageEngine {
             case sorted([BSONDocument])
             case scanning(PGCollection, QueryProgress)
         }
-        let start = try await withSession { s -> Start in
+        let start = try await replanning { try await withSession { s -> Start in
             guard let entry = try PGCatalog.entry(s, query.namespace, lock: nil) else { return .empty }
             let plan = try QueryPlanner.plan(filter: query.filter, sort: query.sort, indexes: entry.descriptors, hint: query.hint)
             var progress = QueryProgress(plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
@@ -22,17 +22,17 @@ extension PostgresStorageEngine {
                 return .sorted(try progress.sorted(scanner, by: sort, memoryLimit: query.sortMemoryLimit).map(\.doc))
             }
             return .scanning(entry, progress)
-        }
+        } }
         switch start {
         case .empty: return ArrayCursor([])
         case .sorted(let docs): return ArrayCursor(docs)
-        case .scanning(let entry, let progress): return PostgresCursor(engine: self, entry: entry, progress: progress)
+        case .scanning(let entry, let progress): return PostgresCursor(engine: self, query: query, entry: entry, progress: progress)
         }
     }
 
     public func count(_ query: FindQuery) async throws -> Int {
         let namespace = query.namespace
-        return try await withSession { s in
+        return try await replanning { try await withSession { s in
             guard let entry = try PGCatalog.entry(s, namespace, lock: nil) else { return 0 }
             if query.filter.matchesEverything {
                 let total = Int(try s.query("SELECT count(*) FROM \(entry.table)").first?.int(0) ?? 0)
@@ -42,7 +42,7 @@ extension PostgresStorageEngine {
             let plan = try QueryPlanner.plan(filter: query.filter, sort: nil, indexes: entry.descriptors, hint: query.hint)
             var progress = QueryProgress(plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
             return try progress.count(PGScanner(session: s, entry: entry, lockRows: false))
-        }
+        } }
     }
 
     /// One batch of a cursor: a fresh statement per page, resumed from the position by key.
@@ -62,25 +62,53 @@ extension PostgresStorageEngine {
 /// server-side cursor), so an idle cursor pins nothing in PostgreSQL.
 actor PostgresCursor: DocumentCursor {
     private let engine: PostgresStorageEngine
+    private let query: FindQuery
     private let entry: PGCollection
     private var progress: QueryProgress?
+    /// True once a batch went to the client.
+    private var returned = false
+    /// The query planned again (its plan went stale before anything was returned).
+    private var replanned: (any DocumentCursor)?
 
-    init(engine: PostgresStorageEngine, entry: PGCollection, progress: QueryProgress) {
+    init(engine: PostgresStorageEngine, query: FindQuery, entry: PGCollection, progress: QueryProgress) {
         self.engine = engine
+        self.query = query
         self.entry = entry
         self.progress = progress
     }
 
     func nextBatch(maxCount: Int, maxBytes: Int) async throws -> [BSONDocument] {
+        if let replanned { return try await replanned.nextBatch(maxCount: maxCount, maxBytes: maxBytes) }
         guard let current = progress, !current.isFinished else { return [] }
-        let (docs, next) = try await engine.nextBatch(entry, progress: current, maxCount: maxCount, maxBytes: maxBytes)
-        progress = next
-        return docs
+        do {
+            let (docs, next) = try await engine.nextBatch(entry, progress: current, maxCount: maxCount, maxBytes: maxBytes)
+            progress = next
+            returned = returned || !docs.isEmpty
+            return docs
+        } catch is StalePlan {
+            // An index the plan took as single-key turned multikey (``StalePlan``). Before any
+            // document went out the query is planned again; afterwards it cannot go on.
+            guard !returned else {
+                progress = nil
+                throw MongoError(.queryPlanKilled, "an index of \(entry.namespace) became multikey during the query")
+            }
+            let fresh = try await engine.find(query)
+            replanned = fresh
+            progress = nil
+            return try await fresh.nextBatch(maxCount: maxCount, maxBytes: maxBytes)
+        }
     }
 
-    var isExhausted: Bool { progress?.isFinished ?? true }
+    var isExhausted: Bool {
+        get async {
+            if let replanned { return await replanned.isExhausted }
+            return progress?.isFinished ?? true
+        }
+    }
 
     func close() async {
         progress = nil
+        await replanned?.close()
+        replanned = nil
     }
 }

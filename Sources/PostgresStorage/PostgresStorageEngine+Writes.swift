@@ -8,6 +8,12 @@ extension PostgresStorageEngine {
     /// write rules had turned the failure into per-document errors.
     func write<T: Sendable>(_ namespace: Namespace, create: Bool,
                             _ body: @escaping @Sendable (inout PGWriter) throws -> T) async throws -> T? {
+        // A stale plan rolls the whole transaction back; the next attempt looks the indexes up again.
+        try await replanning { try await writeOnce(namespace, create: create, body) }
+    }
+
+    private func writeOnce<T: Sendable>(_ namespace: Namespace, create: Bool,
+                                        _ body: @escaping @Sendable (inout PGWriter) throws -> T) async throws -> T? {
         try await transaction { s in
             var entry = try PGCatalog.entry(s, namespace, lock: .share)
             if entry == nil, create { entry = try PGCatalog.create(s, namespace, options: BSONDocument(), lock: .share).0 }

@@ -166,6 +166,8 @@ public final class PostgresStorageEngine: StorageEngine, Sendable {
             }
         } catch let retry as RetryUpsert {
             throw retry
+        } catch let stale as StalePlan {
+            throw stale
         } catch {
             let mapped = leased.isSet ? PGErrors.map(error) : (error is MongoError ? error : PGErrors.unreachable(PGErrors.shortDescription(error)))
             if !(mapped is MongoError) && !(mapped is UniqueIndexViolation) {
@@ -176,6 +178,26 @@ public final class PostgresStorageEngine: StorageEngine, Sendable {
             throw mapped
         }
     }
+
+    /// Runs `body` again (a fresh session, so a fresh catalog lookup) when its plan went stale
+    /// (``StalePlan``): an index flag goes from single-key to multikey once, so a second attempt
+    /// normally suffices.
+    func replanning<T: Sendable>(_ run: () async throws -> T) async throws -> T {
+        for _ in 1..<Self.planAttempts {
+            do {
+                return try await run()
+            } catch is StalePlan {
+                continue
+            }
+        }
+        do {
+            return try await run()
+        } catch is StalePlan {
+            throw MongoError(.queryPlanKilled, "an index became multikey while the query was planned; retry")
+        }
+    }
+
+    static let planAttempts = 3
 
     /// Runs `body` in one transaction.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PGSession) throws -> T) async throws -> T {
