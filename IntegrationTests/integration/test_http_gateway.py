@@ -22,7 +22,7 @@ from pathlib import Path
 import gridfs
 import pytest
 import requests
-from bson import ObjectId
+from bson import Binary, Int64, ObjectId
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
@@ -109,6 +109,38 @@ def test_revisions_by_name(gw, mongo, dbname):
     bucket = gridfs.GridFSBucket(mongo[dbname])
     for rev in (0, 1, 2, -1, -2, -3):
         assert get(f"?revision={rev}").content == bucket.open_download_stream_by_name("report.pdf", revision=rev).read()
+
+
+def test_lookups_see_deletes_and_equal_upload_dates_at_once(gw, mongo, dbname):
+    """The direct files lookup caches nothing: a file deleted through the wire 404s on the next
+    request, by id and by name (the name then serves the revision before it); revisions with the
+    same uploadDate come in insertion order, as pymongo numbers them; numeric ids match across
+    number types, as the query {_id: 7} does."""
+    files, chunks = mongo[dbname]["fs.files"], mongo[dbname]["fs.chunks"]
+    old = put_pymongo(mongo, dbname, "same.txt", b"old")
+    new = put_pymongo(mongo, dbname, "same.txt", b"new")
+    url = f"{gw.base}/{dbname}/fs"
+    assert requests.get(f"{url}/name/same.txt").content == b"new"
+    assert requests.get(f"{url}/id/{new}").content == b"new"
+    gridfs.GridFSBucket(mongo[dbname]).delete(new)
+    assert requests.get(f"{url}/id/{new}").status_code == 404
+    assert requests.get(f"{url}/name/same.txt").content == b"old"
+    files.delete_one({"_id": old})
+    assert requests.get(f"{url}/name/same.txt").status_code == 404
+    # three revisions with one uploadDate: GridFS order is then the order of insertion
+    when = files.database.command("isMaster")["localTime"]
+    for i in range(3):
+        oid = ObjectId()
+        chunks.insert_one({"files_id": oid, "n": 0, "data": Binary(str(i).encode())})
+        files.insert_one({"_id": oid, "length": 1, "chunkSize": 255 * 1024, "uploadDate": when, "filename": "tie.txt"})
+    bucket = gridfs.GridFSBucket(mongo[dbname])
+    for rev in (0, 1, 2, -1, -2, -3):
+        assert requests.get(f"{url}/name/tie.txt?revision={rev}").content == \
+            bucket.open_download_stream_by_name("tie.txt", revision=rev).read()
+    bucket.upload_from_stream_with_id(Int64(7), "seven.txt", b"seven")
+    assert requests.get(f"{url}/id/7").content == b"seven"
+    as_double = urllib.parse.quote('{"$numberDouble": "7.0"}', safe="")
+    assert requests.get(f"{url}/id/{as_double}").content == b"seven"
 
 
 def test_other_id_types(gw, mongo, dbname):

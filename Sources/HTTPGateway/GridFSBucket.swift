@@ -20,34 +20,20 @@ public struct GridFSBucket: Sendable {
         chunks = try Namespace(database: database, collection: bucket + ".chunks")
     }
 
-    /// The files document with this `_id`, or nil.
+    /// The files document with this `_id`, or nil (``StorageEngine/findGridFSFile(_:in:)``: one
+    /// indexed read on the SQLite engine, never a cached answer).
     public func file(id: BSONValue) async throws -> StoredFile? {
-        let filter = try Filter(["_id": .document(["$eq": id])])
-        return try await first(FindQuery(namespace: files, filter: filter, limit: 1))
+        try Self.stored(await storage.findGridFSFile(.id(id), in: files))
     }
 
     /// A revision of a filename, with GridFS's numbering: 0 the oldest, 1 the next…, -1 the newest,
     /// -2 the one before. Nil when there is no such revision.
     public func file(name: String, revision: Int) async throws -> StoredFile? {
-        let filter = try Filter(["filename": .document(["$eq": .string(name)])])
-        let newestFirst = revision < 0
-        let skip = newestFirst ? -(revision + 1) : revision
-        guard skip >= 0 else { return nil }
-        let sort = try SortSpec(["uploadDate": .int32(newestFirst ? -1 : 1)])
-        return try await first(FindQuery(namespace: files, filter: filter, sort: sort, skip: skip, limit: 1))
+        try Self.stored(await storage.findGridFSFile(.name(name, revision: revision), in: files))
     }
 
-    private func first(_ query: FindQuery) async throws -> StoredFile? {
-        let cursor = try await storage.find(query)
-        let batch: [BSONDocument]
-        do {
-            batch = try await cursor.nextBatch(maxCount: 1, maxBytes: 16 << 20)
-        } catch {
-            await cursor.close()
-            throw error
-        }
-        await cursor.close()
-        guard let doc = batch.first else { return nil }
+    private static func stored(_ doc: BSONDocument?) throws -> StoredFile? {
+        guard let doc else { return nil }
         guard let file = StoredFile(document: doc) else {
             throw GatewayError(.internalServerError, "the files document of this file is damaged (length or chunkSize)")
         }
@@ -77,11 +63,11 @@ public struct GridFSBucket: Sendable {
             // files document's numbers is refused before it is read).
             let remaining = end - next * file.chunkSize
             let room = min(max(Int64(batchBytes), min(file.expectedSize(ofChunk: next), 16 << 20)), remaining)
-            var sink = ChunkBuffer(file: file, buffer: allocator.buffer(capacity: Int(clamping: room)))
+            var sink = ChunkBuffer(file: file, allocator: allocator, capacity: Int(clamping: room))
             let request = ChunkPayloadRequest(chunks: chunks, filesId: file.id, first: next, last: lastChunk, maxBytes: batchBytes)
             let after = try await storage.readChunkPayloads(request, into: &sink)
             guard after > next else { throw GatewayError(.internalServerError, "chunk \(next) of \(file.idText) is missing") }
-            var buffer = sink.buffer
+            guard var buffer = sink.buffer else { throw GatewayError(.internalServerError, "chunk \(next) of \(file.idText) is missing") }
             let batchStart = next * file.chunkSize
             let from = Int(max(range.first, batchStart) - batchStart)
             let to = Int(min(range.last - batchStart, Int64(buffer.readableBytes) - 1))
@@ -113,15 +99,32 @@ public struct GridFSBucket: Sendable {
 
 /// The sink a download's chunks are read into: one `ByteBuffer` per batch, each payload checked
 /// against the size the files document implies before the engine writes it in place.
+///
+/// The buffer is allocated at the first payload, not before: an engine may copy the sink into
+/// its read closure (the SQLite engine does), and a `ByteBuffer` shared by two copies is copied
+/// whole (its full capacity, up to 2 MiB) on its first write. Allocated late, the copy that
+/// fills it holds the only reference, so the payloads are written in place.
 struct ChunkBuffer: ChunkPayloadSink {
     let file: StoredFile
-    var buffer: ByteBuffer
+    let allocator: ByteBufferAllocator
+    let capacity: Int
+    /// The batch, once the first payload arrived.
+    var buffer: ByteBuffer?
+
+    init(file: StoredFile, allocator: ByteBufferAllocator, capacity: Int) {
+        self.file = file
+        self.allocator = allocator
+        self.capacity = capacity
+    }
 
     mutating func append(chunk n: Int64, count: Int, _ fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
         guard Int64(count) == file.expectedSize(ofChunk: n) else {
             throw GatewayError(.internalServerError, "chunk \(n) of \(file.idText) has the wrong size")
         }
-        try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { room in
+        var target = buffer ?? allocator.buffer(capacity: max(capacity, count))
+        buffer = nil  // `target` is now the only reference: no copy on write
+        defer { buffer = target }
+        try target.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { room in
             try fill(UnsafeMutableRawBufferPointer(rebasing: room[0..<count]))
             return count
         }

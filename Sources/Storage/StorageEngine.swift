@@ -58,6 +58,10 @@ public protocol StorageEngine: Service {
     /// `maxBytes` or at a chunk that is not the next `n`). Default: a `find` on the chunks
     /// (ChunkPayloads.swift); an engine may read its payloads straight into the sink instead.
     func readChunkPayloads<Sink: ChunkPayloadSink>(_ request: ChunkPayloadRequest, into sink: inout Sink) async throws -> Int64
+    /// The GridFS files document a lookup names (by `_id`, or a filename's revision), or nil, each
+    /// verified as every read is. Default: a `find` (GridFSFileLookup.swift); an engine may answer
+    /// it with one indexed statement instead. Nothing is cached: a deleted file is not found.
+    func findGridFSFile(_ lookup: GridFSFileLookup, in files: Namespace) async throws -> BSONDocument?
 
     // MARK: Indexes
 
