@@ -61,6 +61,27 @@ def test_unordered_insert_continues_past_duplicates(db):
     assert sorted(d["_id"] for d in db.c.find()) == [1, 2, 3]
 
 
+@pytest.mark.parametrize("ordered", [True, False])
+def test_duplicate_deep_inside_a_multi_megabyte_insert(db, ordered):
+    """An 8 MiB insert (several of the PostgreSQL engine's 2 MiB statements, sent back to back) with
+    a duplicate `_id` in a later statement and one against a stored document: MongoDB's answer as
+    for a small insert (ordered stops at the first, unordered reports both), nothing else lost."""
+    db.c.insert_one({"_id": 30, "pad": b""})
+    pad = b"\x01" * (256 * 1024)
+    docs = [{"_id": i, "pad": pad} for i in range(32)]
+    docs[20] = {"_id": 3, "pad": pad}
+    reply = db.command({"insert": "c", "documents": docs, "ordered": ordered})
+    if ordered:
+        assert reply["n"] == 20
+        assert [(e["index"], e["code"]) for e in reply["writeErrors"]] == [(20, 11000)]
+        assert sorted(d["_id"] for d in db.c.find({}, {"pad": 0})) == list(range(20)) + [30]
+    else:
+        assert reply["n"] == 30
+        assert [(e["index"], e["code"]) for e in reply["writeErrors"]] == [(20, 11000), (30, 11000)]
+        assert sorted(d["_id"] for d in db.c.find({}, {"pad": 0})) == [i for i in range(32) if i != 20]
+    assert all(d["pad"] == pad for d in db.c.find({"_id": {"$ne": 30}}))
+
+
 def test_insert_many_pymongo_raises_bulk_write_error(db):
     db.c.insert_one({"_id": 5})
     with pytest.raises(BulkWriteError) as excinfo:

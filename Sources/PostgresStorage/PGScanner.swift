@@ -14,17 +14,27 @@ struct PGScanner: RecordScanner {
     /// What the caller will consume at most (a cursor batch's count and bytes), so pages do not
     /// fetch many rows that would be thrown away (chunk documents are 255 KiB each).
     var budget: (count: Int, bytes: Int)?
+    /// The average size of the documents an earlier batch of the same cursor returned: with it a
+    /// budgeted batch is sized from its first statement (a download's getMore is one range query
+    /// instead of a 16-row probe and a second statement).
+    var averageHint: Int?
 
-    init(session: PGSession, entry: PGCollection, lockRows: Bool, budget: (count: Int, bytes: Int)? = nil) {
+    init(session: PGSession, entry: PGCollection, lockRows: Bool, budget: (count: Int, bytes: Int)? = nil, averageHint: Int? = nil) {
         self.session = session
         self.entry = entry
         self.lockRows = lockRows
         self.budget = budget
+        self.averageHint = averageHint.map { max(1, $0) }
     }
 
     /// The first page's size; pages then double up to ``maxPage``. Locking scans start at one row
-    /// so a single-document write locks only what it reads.
-    private var firstPage: Int { lockRows ? 1 : 16 }
+    /// so a single-document write locks only what it reads; a budgeted scan with an average from
+    /// an earlier batch starts at the largest page (``pageSize(_:_:)`` cuts it to the budget).
+    private var firstPage: Int {
+        if lockRows { return 1 }
+        if budget != nil, let averageHint { return min(8192, max(64, (4 << 20) / averageHint)) }
+        return 16
+    }
 
     /// The largest page: about 4 MiB of documents at the average size seen so far (so a scan of
     /// 100,000 small documents is a few dozen statements), at least 64 and at most 8,192 rows.
@@ -46,8 +56,7 @@ struct PGScanner: RecordScanner {
     private func pageSize(_ page: Int, _ tally: Tally) -> Int {
         guard let budget else { return page }
         var size = min(page, budget.count > tally.rows ? budget.count - tally.rows : 1)
-        if tally.rows > 0 {
-            let average = max(1, tally.bytes / tally.rows)
+        if let average = tally.rows > 0 ? max(1, tally.bytes / tally.rows) : averageHint {
             let left = budget.bytes > tally.bytes ? budget.bytes - tally.bytes : 0
             size = min(size, left / average &+ 1)
         }

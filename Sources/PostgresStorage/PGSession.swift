@@ -77,6 +77,31 @@ final class PGSession: @unchecked Sendable {
         }
     }
 
+    /// Runs several statements back to back: all are handed to the connection before the first
+    /// result is awaited, so the connection's event loop sends each as soon as PostgreSQL finished
+    /// the one before, while this thread is already encoding the next one's parameters; the caller
+    /// waits (and wakes) once instead of once per statement. Rows come back per statement, in order.
+    func queryAll(_ statements: [(sql: String, values: [PGValue])]) throws -> [[PostgresRow]] {
+        if let broken { throw broken }
+        var futures: [EventLoopFuture<PostgresQueryResult>] = []
+        futures.reserveCapacity(statements.count)
+        do {
+            for statement in statements {
+                futures.append(connection.query(try makeQuery(statement.sql, statement.values), logger: logger))
+            }
+            try drainPending()
+            var results: [[PostgresRow]] = []
+            results.reserveCapacity(futures.count)
+            for future in futures { results.append(try future.wait().rows) }
+            return results
+        } catch {
+            // Every statement sent must be waited for before the connection goes back to the pool.
+            for future in futures { _ = try? future.wait() }
+            broken = error
+            throw error
+        }
+    }
+
     /// Sends a statement whose result nobody needs now; its failure surfaces at the next
     /// ``query(_:_:)`` or ``flush()``.
     func send(_ sql: String) throws {

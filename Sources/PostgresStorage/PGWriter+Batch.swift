@@ -1,11 +1,7 @@
 import BSON
+import PostgresNIO
 import Query
 import Storage
-import Foundation
-
-enum ProcessInfoBatch {
-    static let bytes: Int = Int(ProcessInfo.processInfo.environment["GRIDLITE_PG_BATCH_BYTES"] ?? "") ?? (2 << 20)
-}
 
 extension PGWriter {
     /// Most documents (and bytes) one batch statement carries.
@@ -13,7 +9,7 @@ extension PGWriter {
     /// A statement carries at most this many bytes of documents: measured (docs/scaling.md), eight
     /// 255 KiB chunks per statement cost PostgreSQL and the daemon less CPU than 64 (a 16 MiB Bind
     /// message and array are copied through memory several times, out of the caches).
-    static let batchBytes = ProcessInfoBatch.bytes
+    static let batchBytes = 2 << 20
     /// Up to this many documents a statement binds each document as its own parameter; more go
     /// as one `bytea[]` (`unnest`), which keeps the statement text short for many small documents.
     static let rowsAsParameters = 64
@@ -26,17 +22,14 @@ extension PGWriter {
     /// ``WriteRules/insert(_:ordered:into:)`` document by document, which reports exactly what
     /// MongoDB reports (and, when ordered, stops at the first error).
     mutating func insertAll(_ documents: [BSONDocument], ordered: Bool) throws -> InsertResult {
+        let ranges = Self.batchRanges(documents)
+        if ranges.count > 1, try insertPipelined(documents, ranges) {
+            return InsertResult(inserted: documents.count, writeErrors: [])
+        }
         var result = InsertResult(inserted: 0, writeErrors: [])
-        var start = 0
-        while start < documents.count {
-            var end = start
-            var bytes = 0
-            while end < documents.count, end - start < Self.batchDocuments,
-                  end == start || bytes + documents[end].bytes.count <= Self.batchBytes {
-                bytes += documents[end].bytes.count
-                end += 1
-            }
-            let batch = Array(documents[start..<end])
+        for range in ranges {
+            let start = range.lowerBound
+            let batch = Array(documents[range])
             try OperationDeadline.checkCurrent()
             if batch.count > 1, try insertBatch(batch) {
                 result.inserted += batch.count
@@ -50,9 +43,72 @@ extension PGWriter {
                 }
                 if ordered && !one.writeErrors.isEmpty { break }
             }
-            start = end
         }
         return result
+    }
+
+    /// The documents cut into statements: at most ``batchDocuments`` documents and ``batchBytes``
+    /// bytes each (a single larger document goes alone).
+    static func batchRanges(_ documents: [BSONDocument]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var start = 0
+        while start < documents.count {
+            var end = start
+            var bytes = 0
+            while end < documents.count, end - start < batchDocuments,
+                  end == start || bytes + documents[end].bytes.count <= batchBytes {
+                bytes += documents[end].bytes.count
+                end += 1
+            }
+            ranges.append(start..<end)
+            start = end
+        }
+        return ranges
+    }
+
+    /// Every batch statement of a command sent back to back (``PGSession/queryAll(_:)``: one
+    /// wait for a 16 MiB GridFS insert instead of eight). True when every batch inserted all of its
+    /// rows and keys; otherwise everything the batches inserted is taken out again (nothing failed
+    /// in SQL, so the transaction is intact) and false sends the caller down the batch-by-batch path,
+    /// which reports MongoDB's per-document errors.
+    private mutating func insertPipelined(_ documents: [BSONDocument], _ ranges: [Range<Int>]) throws -> Bool {
+        var statements: [(sql: String, values: [PGValue], keyValues: [[[UInt8]]], multikey: [Bool])] = []
+        for range in ranges {
+            guard range.count > 1, let statement = Self.batchStatement(Array(documents[range]), entry: entry, guarded: nil) else {
+                return false
+            }
+            statements.append(statement)
+        }
+        try OperationDeadline.checkCurrent()
+        let indexes = entry.tableIndexes
+        let results = try session.queryAll(statements.map { ($0.sql, $0.values) })
+        var complete = true
+        var ids: [Int64] = []
+        for ((statement, rows), range) in zip(zip(statements, results), ranges) {
+            guard let row = rows.first else {
+                complete = false
+                continue
+            }
+            if row.int(0) != Int64(range.count) { complete = false }
+            for n in indexes.indices where row.int(n + 1) != Int64(statement.keyValues[n].count) { complete = false }
+            ids += row.ints(indexes.count + 1)
+        }
+        if !complete {
+            if !ids.isEmpty {
+                try session.query("DELETE FROM \(entry.table) WHERE id = ANY($1::int8[])", [.ints(ids)])
+                for (n, index) in indexes.enumerated() {
+                    let keys = statements.flatMap { $0.keyValues[n] }
+                    guard !keys.isEmpty else { continue }
+                    try session.query("DELETE FROM \(index.table) WHERE id = ANY($1::int8[]) AND key = ANY($2::bytea[])",
+                                      [.ints(ids), .byteArrays(keys)])
+                }
+            }
+            return false
+        }
+        for (n, index) in indexes.enumerated() where statements.contains(where: { $0.multikey[n] }) {
+            try noteMultikey(index, [[], []])
+        }
+        return true
     }
 
     /// One statement for the whole batch; false (and nothing left behind) when some document

@@ -46,12 +46,13 @@ extension PostgresStorageEngine {
     }
 
     /// One batch of a cursor: a fresh statement per page, resumed from the position by key.
-    func nextBatch(_ entry: PGCollection, progress: QueryProgress, maxCount: Int, maxBytes: Int) async throws
+    /// `averageHint`: the average document size of the cursor's previous batch (sizes the first page).
+    func nextBatch(_ entry: PGCollection, progress: QueryProgress, maxCount: Int, maxBytes: Int, averageHint: Int? = nil) async throws
         -> ([BSONDocument], QueryProgress)
     {
         try await withSession { s in
             var progress = progress
-            let scanner = PGScanner(session: s, entry: entry, lockRows: false, budget: (maxCount, maxBytes))
+            let scanner = PGScanner(session: s, entry: entry, lockRows: false, budget: (maxCount, maxBytes), averageHint: averageHint)
             let docs = try progress.next(scanner, maxCount: maxCount, maxBytes: maxBytes)
             return (docs, progress)
         }
@@ -67,6 +68,8 @@ actor PostgresCursor: DocumentCursor {
     private var progress: QueryProgress?
     /// True once a batch went to the client.
     private var returned = false
+    /// The average document size of the last batch (see ``PGScanner/averageHint``).
+    private var averageSize: Int?
     /// The query planned again (its plan went stale before anything was returned).
     private var replanned: (any DocumentCursor)?
 
@@ -81,8 +84,10 @@ actor PostgresCursor: DocumentCursor {
         if let replanned { return try await replanned.nextBatch(maxCount: maxCount, maxBytes: maxBytes) }
         guard let current = progress, !current.isFinished else { return [] }
         do {
-            let (docs, next) = try await engine.nextBatch(entry, progress: current, maxCount: maxCount, maxBytes: maxBytes)
+            let (docs, next) = try await engine.nextBatch(entry, progress: current, maxCount: maxCount, maxBytes: maxBytes,
+                                                          averageHint: averageSize)
             progress = next
+            if !docs.isEmpty { averageSize = docs.reduce(0) { $0 + $1.bytes.count } / docs.count }
             returned = returned || !docs.isEmpty
             return docs
         } catch is StalePlan {
