@@ -24,7 +24,7 @@ from pymongo import MongoClient
 
 def start(binary: str, workdir: Path) -> tuple[subprocess.Popen, int]:
     log = open(workdir / "log", "wb")
-    proc = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", str(workdir / "data")],
+    proc = subprocess.Popen([binary, "serve", "--no-http", "--port", "0", "--data-dir", str(workdir / "data")],
                             stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -64,7 +64,7 @@ def main() -> int:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="gridlite-compression-") as data_dir:
         log = open(os.path.join(data_dir, "daemon.log"), "wb")
-        daemon = subprocess.Popen([args.bin, "serve", "--port", str(port), "--data-dir", os.path.join(data_dir, "db")],
+        daemon = subprocess.Popen([args.bin, "serve", "--no-http", "--port", str(port), "--data-dir", os.path.join(data_dir, "db")],
                                   stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 30

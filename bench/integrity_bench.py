@@ -76,7 +76,7 @@ class Daemon:
     def __init__(self, binary: str, data: Path, env: dict | None = None) -> None:
         log_path = data.parent / f"{data.name}.log"
         self.log = open(log_path, "ab")
-        self.process = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", str(data), "--log-level", "info"],
+        self.process = subprocess.Popen([binary, "serve", "--no-http", "--port", "0", "--data-dir", str(data), "--log-level", "info"],
                                         stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -80,7 +80,7 @@ def run_workloads(port: int, scale: float = 1.0) -> dict[str, float]:
 
 def start_server(binary: str) -> tuple[subprocess.Popen, int, str]:
     data_dir = tempfile.mkdtemp(prefix="gridlite-latency-")
-    proc = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", data_dir],
+    proc = subprocess.Popen([binary, "serve", "--no-http", "--port", "0", "--data-dir", data_dir],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     deadline = time.monotonic() + 30
     assert proc.stderr is not None

@@ -45,7 +45,7 @@ class Daemon:
     def __init__(self, binary: str, workdir: Path, storage: str | None) -> None:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
-        args = [binary, "serve", "--port", "0", "--data-dir", str(workdir / "data"), "--log-level", "info"]
+        args = [binary, "serve", "--no-http", "--port", "0", "--data-dir", str(workdir / "data"), "--log-level", "info"]
         if storage:
             args += ["--storage", storage]
         self.log_path = workdir / "log"

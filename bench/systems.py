@@ -133,7 +133,7 @@ class Gridlite(System):
     def command(self) -> list[str]:
         data = self.workdir / "data"
         shutil.rmtree(data, ignore_errors=True)
-        return [str(self.binary), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+        return [str(self.binary), "serve", "--no-http", "--host", "127.0.0.1", "--port", str(self.port),
                 "--data-dir", str(data)]
 
 

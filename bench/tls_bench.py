@@ -182,7 +182,7 @@ def main() -> int:
         log = work / "gridlite.log"
         with open(log, "wb") as out:
             process = subprocess.Popen(
-                [args.gridlite, "serve", "--port", "0", "--data-dir", str(work / "data"), "--log-level", "info",
+                [args.gridlite, "serve", "--no-http", "--port", "0", "--data-dir", str(work / "data"), "--log-level", "info",
                  "--tlsMode", "allowTLS", "--tlsCertificateKeyFile", pki.server],
                 stdout=out, stderr=subprocess.STDOUT)
         port = 0

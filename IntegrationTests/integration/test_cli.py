@@ -50,7 +50,7 @@ def test_port_in_use(gridlite_binary, tmp_path) -> None:
         blocker.bind(("127.0.0.1", 0))
         blocker.listen(1)
         port = blocker.getsockname()[1]
-        result = run(gridlite_binary, "serve", "--host", "127.0.0.1", "--port", str(port),
+        result = run(gridlite_binary, "serve", "--no-http", "--host", "127.0.0.1", "--port", str(port),
                      "--data-dir", str(tmp_path / "data"))
     assert result.returncode == 1, result.stdout + result.stderr
     assert_no_crash(result)
@@ -60,7 +60,7 @@ def test_port_in_use(gridlite_binary, tmp_path) -> None:
 def test_unwritable_data_dir(gridlite_binary, tmp_path) -> None:
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("a file, so nothing can be created below it (even as root)")
-    result = run(gridlite_binary, "serve", "--host", "127.0.0.1", "--port", "0",
+    result = run(gridlite_binary, "serve", "--no-http", "--host", "127.0.0.1", "--port", "0",
                  "--data-dir", str(not_a_dir / "data"))
     assert result.returncode == 1, result.stdout + result.stderr
     assert_no_crash(result)
@@ -105,7 +105,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
 
 def test_ports_out_of_range_are_a_one_line_error(gridlite_binary, tmp_path) -> None:
     for port in ("99999", "65536", "-1"):
-        result = run(gridlite_binary, "serve", f"--port={port}", "--data-dir", str(tmp_path / "data"))
+        result = run(gridlite_binary, "serve", "--no-http", f"--port={port}", "--data-dir", str(tmp_path / "data"))
         assert_one_line_error(result, port, "0-65535")
 
 
@@ -127,7 +127,7 @@ def test_data_directory_problems_are_one_line_naming_path_and_cause(gridlite_bin
         (str(blobs_file), (str(blobs_file / "blobs"), "not a directory")),
     ]
     for data_dir, fragments in cases:
-        result = run(gridlite_binary, "serve", "--port", "0", "--data-dir", data_dir)
+        result = run(gridlite_binary, "serve", "--no-http", "--port", "0", "--data-dir", data_dir)
         assert_one_line_error(result, *fragments)
 
 
@@ -136,7 +136,7 @@ def test_read_only_database_file_is_a_one_line_error(gridlite_binary, daemon_fac
     d = daemon_factory()
     assert d.stop() == 0
     database = d.data_dir / "gridlite.sqlite"
-    command = [str(gridlite_binary), "serve", "--port", "0", "--data-dir", str(d.data_dir)]
+    command = [str(gridlite_binary), "serve", "--no-http", "--port", "0", "--data-dir", str(d.data_dir)]
     if os.geteuid() == 0:
         # root may write any file: run the daemon as nobody, who owns the directory but whose
         # database file is read-only.
@@ -195,7 +195,7 @@ def test_bad_option_values_are_one_line_errors(gridlite_binary, tmp_path) -> Non
     for args, fragment in [(("--maxConns", "0"), "--maxConns"), (("--log-format", "xml"), "log format"),
                            (("--maxIncomingBytesInFlight=-5",), "--maxIncomingBytesInFlight"),
                            (("--log-level", "loud"), "log level")]:
-        result = run(gridlite_binary, "serve", "--port", "0", "--data-dir", data, *args)
+        result = run(gridlite_binary, "serve", "--no-http", "--port", "0", "--data-dir", data, *args)
         assert_one_line_error(result, fragment)
 
 

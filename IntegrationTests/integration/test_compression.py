@@ -85,7 +85,7 @@ def test_get_cmd_line_opts_reports_the_compressors(daemon_factory) -> None:
 
 
 def test_unknown_compressor_name_is_a_startup_error(gridlite_binary, tmp_path) -> None:
-    result = subprocess.run([str(gridlite_binary), "serve", "--port", "0", "--data-dir", str(tmp_path),
+    result = subprocess.run([str(gridlite_binary), "serve", "--no-http", "--port", "0", "--data-dir", str(tmp_path),
                              "--networkMessageCompressors", "snappy,lz4"],
                             capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert result.returncode == 1

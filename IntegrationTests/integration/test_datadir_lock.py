@@ -19,7 +19,7 @@ pytestmark = pytest.mark.sqlite_only
 def second_daemon(daemon: Daemon) -> subprocess.CompletedProcess[str]:
     """Starts another daemon on `daemon`'s data directory and waits for it to exit."""
     return subprocess.run(
-        [str(daemon.binary), "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(daemon.data_dir)],
+        [str(daemon.binary), "serve", "--no-http", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(daemon.data_dir)],
         capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
 
 

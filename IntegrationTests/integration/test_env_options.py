@@ -20,7 +20,7 @@ def start(tmp_path: Path, args: list[str], env: dict[str, str]) -> tuple[subproc
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDLITE_")}
     full_env.update(env)
     with open(log, "wb") as out:
-        process = subprocess.Popen([str(gridlite_bin()), "serve", *args], stdout=out, stderr=subprocess.STDOUT,
+        process = subprocess.Popen([str(gridlite_bin()), "serve", "--no-http", *args], stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, env=full_env, cwd=tmp_path, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -46,7 +46,7 @@ def stop(process: subprocess.Popen) -> None:
 def run_briefly(tmp_path: Path, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDLITE_")}
     full_env.update(env)
-    return subprocess.run([str(gridlite_bin()), "serve", *args], capture_output=True, text=True, env=full_env,
+    return subprocess.run([str(gridlite_bin()), "serve", "--no-http", *args], capture_output=True, text=True, env=full_env,
                           cwd=tmp_path, timeout=60)
 
 

@@ -66,7 +66,7 @@ def test_test_commands_are_reported_where_driver_harnesses_look(test_commands_da
 ])
 def test_bad_set_parameter_is_one_line_and_exit_1(gridlite_binary, tmp_path, argument: str, message: str) -> None:
     import subprocess
-    result = subprocess.run([str(gridlite_binary), "serve", "--port", "0", "--data-dir", str(tmp_path / "d"),
+    result = subprocess.run([str(gridlite_binary), "serve", "--no-http", "--port", "0", "--data-dir", str(tmp_path / "d"),
                              "--setParameter", argument], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()

@@ -83,7 +83,7 @@ def test_disable_stays_plain(daemon_factory):
 
 
 def serve_fails(gridlite_binary: Path, tmp_path: Path, storage: str) -> str:
-    result = subprocess.run([str(gridlite_binary), "serve", "--port", "0", "--data-dir", str(tmp_path / "data"),
+    result = subprocess.run([str(gridlite_binary), "serve", "--no-http", "--port", "0", "--data-dir", str(tmp_path / "data"),
                              "--storage", storage], capture_output=True, text=True, timeout=60)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output

@@ -225,7 +225,7 @@ def test_sighup_reloads_the_certificate_for_new_connections(daemon_factory, tls_
 
 
 def run_serve(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(gridlite_bin()), "serve", "--port", "0", "--data-dir", str(tmp_path / "data"), *args],
+    return subprocess.run([str(gridlite_bin()), "serve", "--no-http", "--port", "0", "--data-dir", str(tmp_path / "data"), *args],
                           capture_output=True, text=True, timeout=60)
 
 

@@ -50,7 +50,7 @@ class SoakDaemon:
         """Starts the daemon (on a free port the first time) and waits for `listening on`."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         port = self.port or free_port()
-        args = [str(self.binary), "serve", "--host", self.host, "--port", str(port),
+        args = [str(self.binary), "serve", "--no-http", "--host", self.host, "--port", str(port),
                 "--data-dir", str(self.data_dir), "--log-level", self.log_level]
         with open(self.log_path, "ab") as log:
             self._log_start = log.tell()
