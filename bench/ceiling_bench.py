@@ -254,6 +254,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "downloads-last-run.json")
     parser.add_argument("--label", default="", help="a name for this binary in the report (e.g. 'before')")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", default="large,conc,small,c",
+                        help="comma-separated workloads to run (large, conc, small, c; e.g. --only small while "
+                             "iterating); the peak-RSS probe runs only with all four")
     args = parser.parse_args()
     if args.quick:
         args.large_mib, args.client_mib, args.small_count, args.c_mib, args.rss_mib = 32, 4, 100, 64, 64
@@ -280,7 +283,10 @@ def main() -> int:
                "ceiling": Ceiling(workdir / "ceiling", args.ceiling.resolve()).start()}
     try:
         prepared = {}
+        only = set(args.only.split(","))
         for name, system in systems.items():
+            if not only & {"large", "conc"}:
+                break
             import gridfs
             from pymongo import MongoClient
             with MongoClient(system.spec["uri"]) as client:
@@ -302,6 +308,8 @@ def main() -> int:
                     ("small", lambda: small_files(uri, pid, small)),
                     ("c", lambda: c_roundtrip(c_binary, uri, args.c_mib)),
                 ):
+                    if label not in args.only.split(","):
+                        continue
                     try:
                         row.update(work())
                     except Exception as error:  # noqa: BLE001
@@ -325,11 +333,12 @@ def main() -> int:
         for system in systems.values():
             system.stop()
     # Peak RSS through 1 GiB up and down, on a fresh daemon of its own.
-    probe = Gridlite(workdir / "gridlite-rss", args.gridlite.resolve()).start()
-    try:
-        rss = workloads.rss_gigabyte(probe.spec, probe.pid, args.rss_mib * MiB, large[:8 * MiB])
-    finally:
-        probe.stop()
+    if set(args.only.split(",")) >= {"large", "conc", "small", "c"}:
+        probe = Gridlite(workdir / "gridlite-rss", args.gridlite.resolve()).start()
+        try:
+            rss = workloads.rss_gigabyte(probe.spec, probe.pid, args.rss_mib * MiB, large[:8 * MiB])
+        finally:
+            probe.stop()
     shutil.rmtree(workdir, ignore_errors=True)
     load_after = os.getloadavg()
 
