@@ -67,7 +67,7 @@ help:
 	@echo "  make bench-downloads   issue 16: downloads vs the ceiling (pymongo + libmongoc, /proc, perf), part of make bench"
 	@echo "  make bench-postgres    the PostgreSQL engine vs the SQLite engine in one run (docs/scaling.md)"
 	@echo "  make bench-http        the HTTP gateway against nginx (throughput, ranges, 64 clients) [HTTP_BENCH_ARGS]"
-	@echo "  make fuzz              libFuzzer campaign over the wire and command paths [FUZZ_SECONDS]"
+	@echo "  make fuzz              libFuzzer campaign: wire, commands (SQLite), bson, frames, query [FUZZ_SECONDS, FUZZ_TARGETS]"
 	@echo "  make soak              soak and abuse suite: many clients, hostile traffic, RSS/descriptor checks"
 	@echo "  make deps              install only the missing system packages: $(APT_PACKAGES)"
 	@echo "  make venv              create .venv with $(REQUIREMENTS)"
@@ -290,16 +290,21 @@ SOAK_ARGS    ?=
 soak: deps venv build-debug
 	"$(VENV_PY)" IntegrationTests/soak/soak.py --binary "$(GRIDLITE_BIN)" --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
-# --- make fuzz: libFuzzer on the two harnesses, FUZZ_SECONDS each (docs/reliability.md) -----------------
-# Builds FuzzWire and FuzzCommands with -sanitize=fuzzer,address (and -D FUZZING, which swaps their
-# replay `main` for libFuzzer's entry point) in their own scratch path, then runs one after the other.
-# New coverage goes to Fuzz/corpus/<target> (not in git); seeds and regressions are read as corpora too.
+# --- make fuzz: libFuzzer on the harnesses, FUZZ_SECONDS each (docs/reliability.md) -----------------------
+# Builds the fuzz executables with -sanitize=fuzzer,address (and -D FUZZING, which swaps their replay
+# `main` for libFuzzer's entry point) in their own scratch path, then runs FUZZ_TARGETS one after the
+# other: wire and commands run the daemon's path against a SQLite store (hundreds of inputs/s), bson,
+# frames and query need no storage (thousands/s).
+# New coverage goes to Fuzz/corpus/<target> (not in git); seeds and regressions are read as corpora too
+# (frames also starts from the wire seeds, query from the command seeds: the same input formats).
 # A crash, timeout or out-of-memory input is copied into Fuzz/regressions/<target>/, which `make test`
 # replays (FuzzTests): fix the bug, keep the input. Exits non-zero when anything was found.
 FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= wire commands bson frames query
 FUZZ_SCRATCH ?= .build-fuzz
 FUZZ_ARGS    ?=
-FUZZ_NICE    ?= 10
+# Lowest priority: the machine is shared, and a campaign should only take idle CPU.
+FUZZ_NICE    ?= 19
 # ASan tuned for throughput (measured +~20% executions per CPU-second on both targets): no allocation
 # stack per malloc (a crash report still has the faulting stack; replay the input for more) and no
 # fill of new allocations. Leak checking is off: the store and caches live for the whole process.
@@ -309,21 +314,24 @@ FUZZ_ASAN_OPTIONS ?= detect_leaks=0:malloc_context_size=0:max_malloc_fill_size=0
 # instrumentation (libFuzzer then ran blind at "cov: 3"). The --sanitize flags stay for C targets and the link.
 FUZZ_BUILD    = swift build $(SWIFT_FLAGS) -c release --scratch-path $(FUZZ_SCRATCH) \
                 --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+# target name -> executable
+fuzz_exe = $(patsubst wire,FuzzWire,$(patsubst commands,FuzzCommands,$(patsubst bson,FuzzBSON,$(patsubst frames,FuzzFrames,$(patsubst query,FuzzQuery,$(1))))))
 
 .PHONY: fuzz fuzz-build
 fuzz-build: deps
-	$(FUZZ_BUILD) --product FuzzWire
-	$(FUZZ_BUILD) --product FuzzCommands
+	for exe in $(foreach t,$(FUZZ_TARGETS),$(call fuzz_exe,$(t))); do $(FUZZ_BUILD) --product $$exe || exit 1; done
 
 fuzz: fuzz-build
 	@bin=$$($(FUZZ_BUILD) --show-bin-path); found=0; \
-	for target in wire commands; do \
-	  case $$target in wire) exe=FuzzWire;; commands) exe=FuzzCommands;; esac; \
-	  mkdir -p Fuzz/corpus/$$target Fuzz/regressions/$$target Fuzz/crashes/$$target; \
+	for target in $(FUZZ_TARGETS); do \
+	  case $$target in wire) exe=FuzzWire;; commands) exe=FuzzCommands;; bson) exe=FuzzBSON;; frames) exe=FuzzFrames;; query) exe=FuzzQuery;; \
+	    *) echo "fuzz: unknown target $$target" >&2; exit 2;; esac; \
+	  case $$target in frames) extra=Fuzz/seeds/wire;; query) extra=Fuzz/seeds/commands;; *) extra=;; esac; \
+	  mkdir -p Fuzz/corpus/$$target Fuzz/seeds/$$target Fuzz/regressions/$$target Fuzz/crashes/$$target; \
 	  echo "fuzz: $$exe for $(FUZZ_SECONDS) s"; \
 	  rc=0; ASAN_OPTIONS=$(FUZZ_ASAN_OPTIONS) nice -n $(FUZZ_NICE) "$$bin/$$exe" -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	    -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 -artifact_prefix=Fuzz/crashes/$$target/ $(FUZZ_ARGS) \
-	    Fuzz/corpus/$$target Fuzz/seeds/$$target Fuzz/regressions/$$target >Fuzz/crashes/$$target/last-run.log 2>&1 || rc=$$?; \
+	    Fuzz/corpus/$$target Fuzz/seeds/$$target Fuzz/regressions/$$target $$extra >Fuzz/crashes/$$target/last-run.log 2>&1 || rc=$$?; \
 	  grep -E '^(#[0-9]+ +(INITED|DONE)|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|==[0-9]+==ERROR|SUMMARY|Fatal error)' \
 	    Fuzz/crashes/$$target/last-run.log || true; \
 	  for artifact in Fuzz/crashes/$$target/crash-* Fuzz/crashes/$$target/timeout-* Fuzz/crashes/$$target/oom-* Fuzz/crashes/$$target/leak-*; do \

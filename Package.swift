@@ -183,6 +183,11 @@ let package = Package(
         ]),
         .executableTarget(name: "FuzzWire", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "FuzzCommands", dependencies: ["FuzzSupport"]),
+        // Storage-free targets (thousands of inputs per second): BSON decode/re-encode, framing and
+        // parsing, the query engine in memory.
+        .executableTarget(name: "FuzzBSON", dependencies: ["FuzzSupport"]),
+        .executableTarget(name: "FuzzFrames", dependencies: ["FuzzSupport"]),
+        .executableTarget(name: "FuzzQuery", dependencies: ["FuzzSupport"]),
 
         // Helpers shared by test targets (a deterministic RNG); never linked into the product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

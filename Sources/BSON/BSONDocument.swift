@@ -50,7 +50,7 @@ public struct BSONDocument: Sendable, Hashable {
     /// libbson's own validator (structure and UTF-8), kept for cross-checking in tests: it accepts
     /// a few documents the specification rejects (e.g. bad UTF-8 in string values), so
     /// ``validate(_:)`` does not rely on it.
-    static func libbsonValidationError(_ bytes: [UInt8]) -> BSONError? {
+    public static func libbsonValidationError(_ bytes: [UInt8]) -> BSONError? {
         var offset = 0
         var message = [CChar](repeating: 0, count: 512)
         let ok = bytes.withUnsafeBufferPointer { buf in

@@ -124,8 +124,8 @@ public final class FuzzEngine: Sendable {
     /// Runs `work` as one client connection would, on a server set up as `mode` says: a fresh
     /// connection id, cursor registry and `currentOp` entry, logged in when `mode` says so, on
     /// ``executor`` (as a connection task of the server). Then closes its cursors, turns the fail
-    /// point off, forgets failed logins, and, when `work` returns true, drops every database, so
-    /// the next input starts from an empty store.
+    /// point off, forgets failed logins and finished retryable writes, and, when `work` returns
+    /// true, drops every database, so the next input starts from an empty store.
     public func session(
         _ mode: FuzzMode = .plain, _ work: @escaping @Sendable (inout CommandContext, CommandDispatcher) async -> Bool
     ) async {
@@ -158,6 +158,8 @@ public final class FuzzEngine: Sendable {
             }
         }
         throttle.recordSuccess("127.0.0.1")
+        // Retryable writes remembered by lsid would otherwise answer a later input's write.
+        await environment.retryableWrites.forgetFinished()
         if reset { await FuzzEngine.empty(storage) }
         users.invalidate()
     }

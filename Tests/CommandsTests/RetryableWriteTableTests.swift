@@ -41,6 +41,24 @@ import Testing
         #expect(reply["n"] == .int32(2))
     }
 
+    @Test func forgetFinishedDropsDoneSessionsButKeepsRunningOnes() async {
+        let table = RetryableWriteTable()
+        #expect(isRun(await table.begin([1], txnNumber: 5)))
+        await table.finish([1], txnNumber: 5, reply: ["n": 1, "ok": 1.0])
+        #expect(isRun(await table.begin([2], txnNumber: 8)))
+        await table.forgetFinished()
+        #expect(isRun(await table.begin([1], txnNumber: 5)), "a forgotten session's write runs again")
+        await table.finish([1], txnNumber: 5, reply: ["ok": 1.0])
+        let retry = Task { await table.begin([2], txnNumber: 8) }
+        try? await Task.sleep(for: .milliseconds(20))
+        await table.finish([2], txnNumber: 8, reply: ["n": 3, "ok": 1.0])
+        guard case .replay(let reply) = await retry.value else {
+            Issue.record("a running write survives forgetFinished: its retry must wait for it")
+            return
+        }
+        #expect(reply["n"] == .int32(3))
+    }
+
     @Test func onlyWriteCommandsWithLsidAndTxnNumberQualify() throws {
         let lsid: BSONValue = .document(["id": .int32(1)])
         let write = try CommandRequest(body: ["insert": "c", "lsid": lsid, "txnNumber": .int64(4)], database: "d")

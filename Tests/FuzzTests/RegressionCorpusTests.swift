@@ -35,6 +35,30 @@ import Testing
         }
     }
 
+    /// The storage-free targets: their own seeds and regressions, and the inputs of the target whose
+    /// format they share (frames reads wire inputs, query reads grammar choices as commands does).
+    @Test(arguments: [
+        ("bson", ["bson"]), ("frames", ["frames", "wire"]), ("query", ["query", "commands"]),
+    ])
+    func storageFreeInputs(target: String, sources: [String]) throws {
+        let harness: ([UInt8]) -> Void = switch target {
+        case "bson": BSONFuzzHarness.run
+        case "frames": FrameFuzzHarness.run
+        default: QueryFuzzHarness.run
+        }
+        var count = 0
+        for kind in ["regressions", "seeds"] {
+            for source in sources {
+                for file in Self.inputs(kind, source) {
+                    harness([UInt8](try Data(contentsOf: file)))
+                    count += 1
+                }
+            }
+        }
+        #expect(count > 0, "no inputs for \(target)")
+        if target == "bson" { #expect(Self.inputs("seeds", "bson").count > 1000, "Fuzz/seeds/bson: run Fuzz/make_bson_seeds.py") }
+    }
+
     @Test func grammarIsTotalAndDeterministic() {
         // Any bytes decode to a command; the same bytes to the same command.
         for seed in 0..<200 {

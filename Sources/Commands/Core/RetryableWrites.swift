@@ -77,6 +77,16 @@ public actor RetryableWriteTable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Forgets every finished session (a write still running keeps its entry, so its retries still
+    /// wait for it). For harnesses that run many independent clients on one environment: the fuzz
+    /// targets call it after each input, so an input replays alone exactly as inside a campaign.
+    public func forgetFinished() {
+        for (key, entry) in entries {
+            if case .done = entry.state { entries[key] = nil }
+        }
+        order.removeAll { entries[$0] == nil }
+    }
+
     /// Forgets the oldest finished sessions beyond ``capacity``.
     private func evict() {
         guard entries.count > RetryableWriteTable.capacity else { return }
