@@ -76,6 +76,18 @@ final class ConnectionCounter: ChannelInboundHandler, RemovableChannelHandler, S
 
     init(metrics: GatewayMetrics) { self.metrics = metrics }
 
-    func handlerAdded(context: ChannelHandlerContext) { metrics.connectionOpened() }
+    func handlerAdded(context: ChannelHandlerContext) {
+        metrics.connectionOpened()
+        // NIO's default high-water mark (64 KiB) makes the body writer wait for the socket after
+        // every batch: one more hand-off between the event loop and the request's thread per
+        // write. Two batches' worth keeps the bound a slow client can hold (the next batch is read
+        // only when the writer accepts this one) while a batch goes out without waiting.
+        _ = context.channel.setOption(ChannelOptions.writeBufferWaterMark,
+                                      value: .init(low: Self.lowWaterMark, high: Self.highWaterMark))
+    }
+
+    /// The connection's write buffer marks (bytes).
+    static let lowWaterMark = 2 << 20
+    static let highWaterMark = 4 << 20
     func handlerRemoved(context: ChannelHandlerContext) { metrics.connectionClosed() }
 }
