@@ -4,14 +4,16 @@ import Storage
 
 extension PostgresStorageEngine {
     /// One leased connection does the catalog lookup and the plan, and for a blocking sort the
-    /// whole sort; otherwise the cursor reads its batches as they are asked for (each batch is a
-    /// fresh statement resumed by key, so nothing is read ahead that a dropped collection or a
-    /// getMore's own time limit should have stopped).
+    /// whole sort; otherwise it also reads the first batch when the query names it
+    /// (``FindQuery/firstBatch``: the `find` command asks for it at once, so a lookup of one small
+    /// document costs one lease instead of two), and the cursor reads later batches as they are asked
+    /// for (each a fresh statement resumed by key, so nothing is read ahead that a dropped
+    /// collection or a getMore's own time limit should have stopped).
     public func find(_ query: FindQuery) async throws -> any DocumentCursor {
         enum Start: Sendable {
             case empty
             case sorted([BSONDocument])
-            case scanning(PGCollection, QueryProgress)
+            case scanning(PGCollection, QueryProgress, PostgresCursor.Prefetched?)
         }
         let start = try await replanning { try await withSession { s -> Start in
             guard let entry = try PGCatalog.entry(s, query.namespace, lock: nil) else { return .empty }
@@ -21,12 +23,17 @@ extension PostgresStorageEngine {
                 let scanner = PGScanner(session: s, entry: entry, lockRows: false)
                 return .sorted(try progress.sorted(scanner, by: sort, memoryLimit: query.sortMemoryLimit).map(\.doc))
             }
-            return .scanning(entry, progress)
+            guard let limits = query.firstBatch, limits.count > 0 else { return .scanning(entry, progress, nil) }
+            let before = progress
+            let scanner = PGScanner(session: s, entry: entry, lockRows: false, budget: (limits.count, limits.bytes))
+            let docs = try progress.next(scanner, maxCount: limits.count, maxBytes: limits.bytes)
+            return .scanning(entry, before, PostgresCursor.Prefetched(limits: limits, documents: docs, progress: progress))
         } }
         switch start {
         case .empty: return ArrayCursor([])
         case .sorted(let docs): return ArrayCursor(docs)
-        case .scanning(let entry, let progress): return PostgresCursor(engine: self, query: query, entry: entry, progress: progress)
+        case .scanning(let entry, let progress, let prefetched):
+            return PostgresCursor(engine: self, query: query, entry: entry, progress: progress, prefetched: prefetched)
         }
     }
 
@@ -70,18 +77,37 @@ actor PostgresCursor: DocumentCursor {
     private var returned = false
     /// The average document size of the last batch (see ``PGScanner/averageHint``).
     private var averageSize: Int?
+    /// A first batch read with the plan, and the progress after it.
+    struct Prefetched: Sendable {
+        let limits: BatchLimits
+        let documents: [BSONDocument]
+        let progress: QueryProgress
+    }
+    /// Handed out by the first ``nextBatch(maxCount:maxBytes:)`` that asks for exactly its limits;
+    /// otherwise dropped and that batch read from the progress before it.
+    private var prefetched: Prefetched?
     /// The query planned again (its plan went stale before anything was returned).
     private var replanned: (any DocumentCursor)?
 
-    init(engine: PostgresStorageEngine, query: FindQuery, entry: PGCollection, progress: QueryProgress) {
+    init(engine: PostgresStorageEngine, query: FindQuery, entry: PGCollection, progress: QueryProgress, prefetched: Prefetched? = nil) {
         self.engine = engine
         self.query = query
         self.entry = entry
         self.progress = progress
+        self.prefetched = prefetched
     }
 
     func nextBatch(maxCount: Int, maxBytes: Int) async throws -> [BSONDocument] {
         if let replanned { return try await replanned.nextBatch(maxCount: maxCount, maxBytes: maxBytes) }
+        if let first = prefetched {
+            prefetched = nil
+            if progress != nil, first.limits == BatchLimits(count: maxCount, bytes: maxBytes) {
+                progress = first.progress
+                returned = returned || !first.documents.isEmpty
+                if !first.documents.isEmpty { averageSize = first.documents.reduce(0) { $0 + $1.bytes.count } / first.documents.count }
+                return first.documents
+            }
+        }
         guard let current = progress, !current.isFinished else { return [] }
         do {
             let (docs, next) = try await engine.nextBatch(entry, progress: current, maxCount: maxCount, maxBytes: maxBytes,
@@ -107,12 +133,15 @@ actor PostgresCursor: DocumentCursor {
     var isExhausted: Bool {
         get async {
             if let replanned { return await replanned.isExhausted }
+            // Before its first batch a cursor is not exhausted (a prefetched batch may be dropped).
+            if prefetched != nil { return false }
             return progress?.isFinished ?? true
         }
     }
 
     func close() async {
         progress = nil
+        prefetched = nil
         await replanned?.close()
         replanned = nil
     }

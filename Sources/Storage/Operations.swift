@@ -17,6 +17,10 @@ public struct FindQuery: Sendable {
     public var hint: IndexTarget?
     /// The most bytes of documents a blocking (in-memory) sort may hold (see ``BlockingSort``).
     public var sortMemoryLimit: Int
+    /// The first batch the caller will ask for right away (`find`'s count and bytes), if known: an
+    /// engine whose every call is a round trip (PostgreSQL) may read it together with the plan.
+    /// Only a hint: ``DocumentCursor/nextBatch(maxCount:maxBytes:)`` decides what is returned.
+    public var firstBatch: BatchLimits?
 
     /// Creates a query.
     public init(namespace: Namespace, filter: Filter, sort: SortSpec? = nil, skip: Int = 0, limit: Int = 0,
@@ -28,6 +32,20 @@ public struct FindQuery: Sendable {
         self.limit = limit
         self.hint = hint
         self.sortMemoryLimit = sortMemoryLimit
+    }
+}
+
+/// A cursor batch's limits: at most `count` documents and `bytes` bytes of them.
+public struct BatchLimits: Sendable, Equatable {
+    /// Most documents.
+    public var count: Int
+    /// Most bytes of documents.
+    public var bytes: Int
+
+    /// Limits.
+    public init(count: Int, bytes: Int) {
+        self.count = count
+        self.bytes = bytes
     }
 }
 

@@ -30,10 +30,11 @@ public enum FindCommand: CommandHandler {
         let batchSize = try ClientNumbers.nonNegative(request.body["batchSize"], field: "batchSize", path: "find.batchSize").map { Int($0) }
         let hint = try IndexTarget.parseHint(request.body["hint"])
 
-        let query = FindQuery(namespace: namespace, filter: filter, sort: sort, skip: skip, limit: limit, hint: hint)
-        let cursor = try await context.storage.find(query)
+        var query = FindQuery(namespace: namespace, filter: filter, sort: sort, skip: skip, limit: limit, hint: hint)
         var count = batchSize ?? CursorBatch.defaultFirstBatchCount
         if limit > 0 { count = min(count, limit) }
+        query.firstBatch = BatchLimits(count: count, bytes: CursorBatch.firstBatchBytes(namespace))
+        let cursor = try await context.storage.find(query)
         let noTimeout = try request.bool("noCursorTimeout", default: false)
         if let (batch, exhausted) = try await CursorBatch.fetchDeferred(
             from: cursor, count: count, bytes: CursorBatch.firstBatchBytes(namespace), projection: projection, request: request) {
