@@ -1,6 +1,7 @@
 import Executors
 import CSQLite
 import Dispatch
+import Synchronization
 
 /// One connection and the serial dispatch queue where it runs when its caller may not block.
 ///
@@ -111,6 +112,8 @@ final class CheckpointTrigger: @unchecked Sendable {
     private let capPages: Int
     private let checkpointer: ConnectionWorker
     private var lastRequestedPages = 0
+    /// The WAL's size in pages after the last commit (read by other threads: `isNearCap`).
+    private let lastPages = Atomic<Int>(0)
 
     /// `capPages` 0 means no cap.
     /// Runs before every checkpoint this trigger causes, on the checkpointing thread.
@@ -123,9 +126,16 @@ final class CheckpointTrigger: @unchecked Sendable {
         self.beforeCheckpoint = beforeCheckpoint
     }
 
+    /// Whether a commit adding up to `marginPages` pages could reach the cap, so that the writer
+    /// would checkpoint synchronously after it (long work that must not run on an event loop).
+    func isNearCap(marginPages: Int) -> Bool {
+        capPages > 0 && lastPages.load(ordering: .relaxed) + marginPages >= capPages
+    }
+
     /// Called by SQLite on the writer's thread after a commit; `pages` is the WAL's size in pages.
     /// Returns true when the writer should checkpoint synchronously (the WAL passed the cap).
     func walDidCommit(pages: Int) -> Bool {
+        lastPages.store(pages, ordering: .relaxed)
         if pages < lastRequestedPages { lastRequestedPages = 0 }  // the WAL was restarted
         // Past the cap the writer checkpoints itself; a background run now would only collide with it
         // (a second concurrent checkpoint gets SQLITE_BUSY and does nothing).

@@ -24,6 +24,8 @@ public final class SQLiteDatabase: Sendable {
     /// Serializes every use of `writer` (writes, writer checkpoints, close), in request order.
     private let writerLock = AsyncFIFOLock()
     private let checkpointer: ConnectionWorker?
+    /// The writer's WAL hook when a background checkpointer runs (nil: SQLite's own autocheckpoint).
+    private let walTrigger: CheckpointTrigger?
 
     /// The reader pool: idle readers, tasks waiting for one, and whether the database is closed.
     private struct Pool {
@@ -51,11 +53,15 @@ public final class SQLiteDatabase: Sendable {
                 guard case .integer(let size)? = try connection.pragma("page_size") else { return 4096 }
                 return Int(size)
             }
-            try await writer.installWalHook(CheckpointTrigger(
+            let trigger = CheckpointTrigger(
                 thresholdPages: bytes / pageSize,
                 capPages: configuration.walCapBytes.map { $0 / pageSize } ?? configuration.walAutoCheckpointPages,
-                checkpointer: worker, beforeCheckpoint: configuration.beforeCheckpoint))
+                checkpointer: worker, beforeCheckpoint: configuration.beforeCheckpoint)
+            try await writer.installWalHook(trigger)
             checkpointer = worker
+            walTrigger = trigger
+        } else {
+            walTrigger = nil
         }
         var readers: [ConnectionWorker] = []
         for index in 0..<max(1, configuration.readerCount) {
@@ -84,11 +90,25 @@ public final class SQLiteDatabase: Sendable {
         guard !isClosed else { throw SQLiteError.closed("database") }
         guard await writerLock.lock(until: deadline) else { throw WriterLockTimeout() }
         defer { writerLock.unlock() }
-        if BlockingExecutor.isCurrentThreadWorker {
+        if BlockingExecutor.isCurrentThreadWorker || (InlineWork.isAllowed && mayWriteInline) {
             return try BlockingExecutor.blocking { try writer.runInline(body) }
         }
         return try await writer.run(body)
     }
+
+    /// Whether a short write may commit on a thread that is not a `BlockingExecutor` thread (an
+    /// event loop, ``InlineWork``): only when the commit cannot turn into long work there — no
+    /// `fsync` per commit (`synchronous = FULL`), no SQLite autocheckpoint on the committing thread
+    /// (a background checkpointer runs), and the WAL not near the cap past which the writer
+    /// checkpoints itself after the commit.
+    private var mayWriteInline: Bool {
+        guard configuration.synchronous != .full, let walTrigger else { return false }
+        return !walTrigger.isNearCap(marginPages: SQLiteDatabase.inlineWriteMarginPages)
+    }
+
+    /// WAL pages a short inline write is assumed to add at most (4 MiB of 4 KiB pages; inline
+    /// requests are at most 64 KiB).
+    static let inlineWriteMarginPages = 1024
 
     /// Runs `body` on the writer inside `BEGIN IMMEDIATE … COMMIT` (ROLLBACK when it throws).
     @discardableResult
@@ -109,7 +129,7 @@ public final class SQLiteDatabase: Sendable {
         }
         do {
             let result: T
-            if BlockingExecutor.isCurrentThreadWorker {
+            if InlineWork.mayRunOnCurrentThread {
                 result = try BlockingExecutor.blocking {
                     try reader.runInline { connection in try connection.transaction(.deferred) { try body(connection) } }
                 }

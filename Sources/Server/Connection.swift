@@ -1,6 +1,7 @@
 import BSON
 import Commands
 import Compression
+import Executors
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -26,6 +27,11 @@ struct Connection {
     /// How long a closing connection may take to deliver replies already handed to NIO.
     let drainLimit: TimeAmount
     let makeContext: @Sendable (ConnectionInfo, Logger) -> CommandContext
+    /// Where requests may block (SQLite): the server's `BlockingExecutor`, when it has one.
+    let executor: (any TaskExecutor)?
+    /// When set (and `executor` too), the connection task runs on its event loop and answers the
+    /// requests this policy calls short there; the others run on `executor`.
+    let inlinePolicy: InlinePolicy?
 
     func run() async {
         let nio = channel.channel
@@ -99,24 +105,98 @@ struct Connection {
     }
 
     /// Handles one parsed request; returns false when the connection must close.
+    ///
+    /// Where the work runs (docs/performance.md, "No thread hops"): with an ``InlinePolicy`` the
+    /// connection task lives on its event loop; a request the policy calls short is answered right
+    /// there, with inline storage work allowed (``InlineWork``), and every other request runs on the
+    /// blocking executor and comes back. Without one, the task already runs where it may block.
     private func handle(
         _ request: WireRequest, requestID: Int32, requestBytes: Int, compressor: MessageCompressor?,
         context: inout CommandContext,
         outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     ) async throws -> Bool {
+        var prepared: Result<CommandRequest, CommandError>?
+        if case .msg(let msg) = request {
+            do throws(CommandError) {
+                var command = try CommandRequest(message: msg)
+                command.allowsDeferredBatches = true
+                prepared = .success(command)
+            } catch {
+                prepared = .failure(error)
+            }
+        }
+        let answer: Answer
+        if let inlinePolicy, let executor {
+            if case .success(var command)? = prepared,
+               inlinePolicy.placement(of: command, requestBytes: requestBytes) == .inline {
+                command.firstBatchBytesLimit = inlinePolicy.firstBatchBytesLimit(for: command)
+                prepared = .success(command)
+                answer = try await InlineWork.$isAllowed.withValue(true) {
+                    try await self.answer(request, prepared: prepared, requestID: requestID, requestBytes: requestBytes,
+                                          compressor: compressor, inline: (inlinePolicy, executor), context: &context)
+                }
+            } else {
+                answer = try await withTaskExecutorPreference(executor) {
+                    try await self.answer(request, prepared: prepared, requestID: requestID, requestBytes: requestBytes,
+                                          compressor: compressor, inline: nil, context: &context)
+                }
+            }
+        } else {
+            answer = try await self.answer(request, prepared: prepared, requestID: requestID, requestBytes: requestBytes,
+                                           compressor: compressor, inline: nil, context: &context)
+        }
+        guard case .send(var buffer, let messageBytes) = answer else { return answer == .silent }
+        counters.sent(bytes: messageBytes, physicalBytes: buffer.readableBytes)
+        if context.connection.tls != nil {
+            // Over TLS, a large reply goes out as separate writes: swift-nio-ssl encrypts what one
+            // flush hands it before sending any of it, so one 8 MiB write kept the client idle
+            // while the whole batch was encrypted (docs/security.md, "TLS download").
+            while buffer.readableBytes > Connection.tlsWriteBytes, let piece = buffer.readSlice(length: Connection.tlsWriteBytes) {
+                try await outbound.write(piece)
+            }
+        }
+        try await outbound.write(buffer)
+        return true
+    }
+
+    /// What a request produced: a reply to send (and its size before compression), nothing (a
+    /// `moreToCome` request, or one refused without reply), or the connection must close.
+    enum Answer: Equatable {
+        case send(ByteBuffer, messageBytes: Int)
+        case silent
+        case close
+    }
+
+    /// Runs the request and encodes its reply. `inline` is set when it runs on the event loop: a
+    /// deferred batch larger than the policy's ``InlinePolicy/maxReplyBytes`` is then read and
+    /// assembled on `executor`.
+    private func answer(
+        _ request: WireRequest, prepared: Result<CommandRequest, CommandError>?, requestID: Int32, requestBytes: Int,
+        compressor: MessageCompressor?, inline: (policy: InlinePolicy, executor: any TaskExecutor)?,
+        context: inout CommandContext
+    ) async throws -> Answer {
         let allocator = channel.channel.allocator
         var buffer: ByteBuffer
         switch request {
         case .msg(let msg):
             let wire = WireFacts(requestBytes: requestBytes, replyFramingBytes: msg.moreToCome ? nil : Connection.opMsgFraming)
             let (reply, deferred, close) = await run(context: &context, wire: wire) { () throws(CommandError) in
-                var request = try CommandRequest(message: msg)
-                request.allowsDeferredBatches = true
-                return request
+                guard let prepared else { throw CommandError(.internalError, "request not prepared") }
+                return try prepared.get()
             }
-            if close { return closeForFailPoint(context) }
-            if msg.moreToCome { return true }
+            if close {
+                    logFailPointClose(context)
+                    return .close
+                }
+            if msg.moreToCome { return .silent }
             if let deferred {
+                if let inline, deferred.byteCount > inline.policy.maxReplyBytes {
+                    let readOnly = context
+                    return await withTaskExecutorPreference(inline.executor) {
+                        let buffer = writeDeferred(deferred, responseTo: requestID, context: readOnly)
+                        return .send(wireReply(buffer, to: request, compressor: compressor), messageBytes: buffer.readableBytes)
+                    }
+                }
                 buffer = writeDeferred(deferred, responseTo: requestID, context: context)
             } else {
                 buffer = allocator.buffer(capacity: reply.bytes.count + 64)
@@ -127,7 +207,10 @@ struct Connection {
                 let command = try query.command()
                 let wire = WireFacts(requestBytes: requestBytes, replyFramingBytes: Connection.opReplyFraming)
                 let (reply, _, close) = await run(context: &context, wire: wire) { () throws(CommandError) in try CommandRequest(query: command) }
-                if close { return closeForFailPoint(context) }
+                if close {
+                logFailPointClose(context)
+                return .close
+            }
                 buffer = allocator.buffer(capacity: reply.bytes.count + 64)
                 OpReply(commandReply: reply).write(requestID: nextReplyID(), responseTo: requestID, to: &buffer)
             } else {
@@ -141,7 +224,7 @@ struct Connection {
             }
         case .rejected(let rejection):
             context.logger.info("refused request \(requestID): \(rejection.error)")
-            if rejection.moreToCome { return true }
+            if rejection.moreToCome { return .silent }
             let reply = CommandDispatcher.errorReply(
                 CommandError(code: rejection.code, codeName: rejection.codeName, message: rejection.error.message))
             buffer = allocator.buffer(capacity: reply.bytes.count + 64)
@@ -152,21 +235,10 @@ struct Connection {
             }
         case .unsupported(let opCode):
             context.logger.warning("closing connection \(context.connection.id): unsupported opcode \(opCode)")
-            return false
+            return .close
         }
         let messageBytes = buffer.readableBytes
-        buffer = wireReply(buffer, to: request, compressor: compressor)
-        counters.sent(bytes: messageBytes, physicalBytes: buffer.readableBytes)
-        if context.connection.tls != nil {
-            // Over TLS, a large reply goes out as separate writes: swift-nio-ssl encrypts what one
-            // flush hands it before sending any of it, so one 8 MiB write kept the client idle
-            // while the whole batch was encrypted (docs/security.md, "TLS download").
-            while buffer.readableBytes > Connection.tlsWriteBytes, let piece = buffer.readSlice(length: Connection.tlsWriteBytes) {
-                try await outbound.write(piece)
-            }
-        }
-        try await outbound.write(buffer)
-        return true
+        return .send(wireReply(buffer, to: request, compressor: compressor), messageBytes: messageBytes)
     }
 
     /// Bytes per write of a large reply on a TLS connection (each is encrypted and sent on its own).
@@ -200,9 +272,8 @@ struct Connection {
     }
 
     /// The `failCommand` fail point asked for the connection to close instead of replying.
-    private func closeForFailPoint(_ context: CommandContext) -> Bool {
+    private func logFailPointClose(_ context: CommandContext) {
         context.logger.info("closing connection \(context.connection.id): failCommand fail point (closeConnection)")
-        return false
     }
 
     /// Reply request ids only need to be distinct per connection; drivers match on `responseTo`.

@@ -111,11 +111,17 @@ public final class GridliteServer: Service, Sendable {
                             group.addTask { try? await connection.executeThenClose { _, _ in } }
                             continue
                         }
-                        group.addTask(executorPreference: self.executor) {
+                        // With an inline policy the task lives on its channel's event loop and
+                        // hops to the executor only for requests that are not short.
+                        let inline = self.executor == nil ? nil : self.configuration.inlinePolicy
+                        let preference: (any TaskExecutor)? =
+                            inline == nil ? self.executor : EventLoopTaskExecutor(connection.channel.eventLoop)
+                        group.addTask(executorPreference: preference) {
                             await Connection(
                                 channel: connection, transport: accepted.transport, dispatcher: self.dispatcher, hooks: self.hooks,
                                 counters: self.counters, compression: self.compression, logger: self.logger,
-                                drainLimit: self.configuration.shutdownDrainLimit, makeContext: self.makeContext
+                                drainLimit: self.configuration.shutdownDrainLimit, makeContext: self.makeContext,
+                                executor: self.executor, inlinePolicy: inline
                             ).run()
                             self.openConnections.subtract(1, ordering: .relaxed)
                         }

@@ -28,6 +28,10 @@ public struct ServerConfiguration: Sendable {
     public var shutdownDrainLimit: TimeAmount = .seconds(10)
     /// TLS (`--tlsMode` and the certificate contexts); plain only by default.
     public var tls: TLSServerSettings = .disabled
+    /// Short requests answered on the connection's event loop, with no thread hop (see
+    /// ``InlinePolicy``); nil: every request runs on the server's executor. Takes effect only when
+    /// the server has an executor (`GridliteServer.bind(…executor:…)`).
+    public var inlinePolicy: InlinePolicy?
 
     /// The default ``maxConnections``: see docs/reliability.md for the reasoning.
     public static let defaultMaxConnections = 10_000

@@ -109,6 +109,9 @@ struct Serve: AsyncParsableCommand {
             frameReadTimeout: frameReadTimeoutSecs > 0 ? .seconds(Int64(frameReadTimeoutSecs)) : nil)
         serverConfiguration.compressors = compressors
         serverConfiguration.tls = tlsSettings
+        // Short requests on the connection's event loop (docs/performance.md, "No thread hops"):
+        // SQLite only; PostgreSQL statements wait on the network and always run on the executor.
+        if postgresURL == nil { serverConfiguration.inlinePolicy = InlinePolicy() }
         logger.info("limits: \(Serve.describeLimits(serverConfiguration, openFiles: openFiles))")
 
         let cursors = CursorRegistry()

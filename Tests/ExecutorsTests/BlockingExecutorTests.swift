@@ -162,3 +162,19 @@ final class Locked<Value: Sendable>: Sendable {
     let value: Mutex<Value>
     init(_ initial: Value) { value = Mutex(initial) }
 }
+
+/// `InlineWork`: the permission to run short blocking work off a `BlockingExecutor` thread is the
+/// task's, for the scope that grants it.
+@Suite struct InlineWorkTests {
+    @Test func permissionIsScopedToTheTask() async {
+        #expect(!InlineWork.isAllowed)
+        #expect(!InlineWork.mayRunOnCurrentThread)
+        await InlineWork.$isAllowed.withValue(true) {
+            #expect(InlineWork.mayRunOnCurrentThread)
+            // Another task on the same threads does not inherit it.
+            let other = await Task.detached { InlineWork.mayRunOnCurrentThread }.value
+            #expect(!other)
+        }
+        #expect(!InlineWork.mayRunOnCurrentThread)
+    }
+}

@@ -34,8 +34,10 @@ final class TestServer: Sendable {
         self.directory = directory
     }
 
-    /// Starts a server; call ``stop()`` at the end of the test.
-    static func start() async throws -> TestServer {
+    /// Starts a server; call ``stop()`` at the end of the test. `inline` answers short requests on
+    /// the connection's event loop, as the daemon does (``InlinePolicy``); false runs every request
+    /// on the executor.
+    static func start(inline: InlinePolicy? = InlinePolicy()) async throws -> TestServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridlite-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var logger = Logger(label: "server-test")
@@ -49,6 +51,7 @@ final class TestServer: Sendable {
         // A generous drain limit: under a loaded test run the 10 s default can cut a 15 MiB reply.
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
         configuration.shutdownDrainLimit = .seconds(300)
+        configuration.inlinePolicy = inline
         let server = try await GridliteServer.bind(
             configuration: configuration,
             dispatcher: CommandDispatcher(),

@@ -16,6 +16,10 @@ public struct CommandRequest: Sendable {
     /// deferred documents instead of a finished reply. Off for everything else (in-process callers
     /// get whole reply documents).
     public var allowsDeferredBatches = false
+    /// A lower cap on the bytes of a `find`'s first batch, set by the wire server when it answers
+    /// the request on its event loop (short work only: the rest of the results come by `getMore`,
+    /// which runs where blocking is allowed). nil: the usual cap (``CursorBatch/firstBatchBytes(_:)``).
+    public var firstBatchBytesLimit: Int?
 
     /// Creates a request; `name` is the body's first key.
     public init(body: BSONDocument, sequences: [String: [BSONDocument]] = [:], database: String) throws(CommandError) {

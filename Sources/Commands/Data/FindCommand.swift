@@ -36,14 +36,15 @@ public enum FindCommand: CommandHandler {
         query.firstBatch = BatchLimits(count: count, bytes: CursorBatch.firstBatchBytes(namespace))
         let cursor = try await context.storage.find(query)
         let noTimeout = try request.bool("noCursorTimeout", default: false)
+        let bytes = min(CursorBatch.firstBatchBytes(namespace), request.firstBatchBytesLimit ?? Int.max)
         if let (batch, exhausted) = try await CursorBatch.fetchDeferred(
-            from: cursor, count: count, bytes: CursorBatch.firstBatchBytes(namespace), projection: projection, request: request) {
+            from: cursor, count: count, bytes: bytes, projection: projection, request: request) {
             let id = await keep(cursor, exhausted: exhausted || singleBatch, namespace: namespace, request: request,
                                 context: context, noTimeout: noTimeout, projection: projection)
             return CursorBatch.deferredOutcome(batch, id: id, namespace: namespace, first: true)
         }
         let (docs, exhausted) = try await CursorBatch.fetch(
-            from: cursor, count: count, bytes: CursorBatch.firstBatchBytes(namespace), projection: projection)
+            from: cursor, count: count, bytes: bytes, projection: projection)
         let id = await keep(cursor, exhausted: exhausted || singleBatch, namespace: namespace, request: request,
                             context: context, noTimeout: noTimeout, projection: projection)
         return CommandOutcome(reply: CursorBatch.reply(docs, id: id, namespace: namespace, first: true))
