@@ -70,11 +70,34 @@ def no_horizontal_scroll(driver) -> bool:
     return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
+def wait_until_replaced(driver, element, timeout: float = 10) -> None:
+    """Waits until `element` has left the page (the navigation it started has loaded a new document).
+
+    selenium's `staleness_of` catches only StaleElementReferenceException; while Chromium is tearing
+    the old document down, the same probe can instead fail with "Node with given id does not belong
+    to the document" (a plain WebDriverException). Both mean the element is gone.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def gone(_driver) -> bool:
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error) or "no such element" in str(error):
+                return True
+            raise
+
+    WebDriverWait(driver, timeout).until(gone)
+    WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def test_browse_upload_download_preview_delete(tmp_path, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     shots = Path(os.environ.get("GRIDLITE_SCREENSHOT_DIR", ARTIFACTS))
     shots.mkdir(parents=True, exist_ok=True)
@@ -102,7 +125,7 @@ def test_browse_upload_download_preview_delete(tmp_path, browser):
         browser.find_element(By.ID, "file").send_keys(str(upload))
         form_button = browser.find_element(By.CSS_SELECTOR, "form[enctype] button[type=submit]")
         form_button.click()
-        WebDriverWait(browser, 10).until(expected_conditions.staleness_of(form_button))
+        wait_until_replaced(browser, form_button)
         assert "from-browser.txt" in [a.text for a in browser.find_elements(By.CSS_SELECTOR, "td.name a")]
         row = browser.find_element(By.XPATH, "//tr[td/a[text()='from-browser.txt']]")
         assert "20.5 KiB" in row.text and "text/plain" in row.text
@@ -124,7 +147,7 @@ def test_browse_upload_download_preview_delete(tmp_path, browser):
         box = browser.find_element(By.ID, "prefix")
         box.clear()
         box.send_keys("notes", Keys.ENTER)
-        WebDriverWait(browser, 10).until(expected_conditions.staleness_of(box))
+        wait_until_replaced(browser, box)
         assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "td.name a")] == [
             "notes-0.txt", "notes-1.txt", "notes-2.txt"]
 
@@ -156,7 +179,7 @@ def test_browse_upload_download_preview_delete(tmp_path, browser):
         # delete it
         row = browser.find_element(By.XPATH, "//tr[td/a[text()='from-browser.txt']]")
         row.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        WebDriverWait(browser, 10).until(expected_conditions.staleness_of(row))
+        wait_until_replaced(browser, row)
         assert "fs in media" in browser.title  # back on the bucket's page
         assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "td.name a")] == [
             "notes-0.txt", "notes-1.txt", "notes-2.txt", "pixel.png"]
@@ -170,8 +193,6 @@ def test_browse_upload_download_preview_delete(tmp_path, browser):
 
 def test_paging_through_a_large_bucket(tmp_path, browser):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     g = start_gateway(tmp_path)
     try:
@@ -186,7 +207,7 @@ def test_paging_through_a_large_bucket(tmp_path, browser):
             if not nxt:
                 break
             nxt[0].click()
-            WebDriverWait(browser, 10).until(expected_conditions.staleness_of(nxt[0]))
+            wait_until_replaced(browser, nxt[0])
         assert seen == [f"f{i:05d}" for i in range(250)]
         assert browser.find_elements(By.LINK_TEXT, "First page")
         assert severe_console_entries(browser) == []
