@@ -24,6 +24,8 @@ enum DocumentEditor {
 
     static func edit(_ doc: BSONDocument, _ path: FieldPath, _ i: Int, create: Bool,
                      _ body: (BSONValue?) throws -> Edit) throws -> BSONDocument? {
+        // An empty path (the filter key "") names no field: there is nothing to edit.
+        guard i < path.count else { return nil }
         let key = path.components[i]
         let current = doc[key]
         if i == path.count - 1 {

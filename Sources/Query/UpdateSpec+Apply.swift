@@ -217,7 +217,7 @@ extension UpdateSpec {
                     continue
                 }
                 let path = FieldPath(key)
-                guard !path.components.contains(where: \.isEmpty) else { continue }
+                guard !path.isEmpty, !path.components.contains(where: \.isEmpty) else { continue }
                 if let edited = try? DocumentEditor.edit(seed, path, create: true, { _ in .set(v) }) {
                     seed = edited
                 }

@@ -42,6 +42,28 @@ struct Decimal128Tests {
         #expect(d.bytes.count == 16)
     }
 
+    /// A common-form coefficient above 10^34 - 1 is non-canonical and means zero, keeping sign and
+    /// exponent (IEEE 754-2008; found by FuzzBSON: libbson printed its 35 digits).
+    @Test(arguments: [
+        // coefficient 10^34 (0x1ED09BEAD87C0378D8E6400000000), exponent 0
+        (UInt64(0x378D_8E64_0000_0000), UInt64(0x3040_0000_0000_0000) | 0x0001_ED09_BEAD_87C0, "0"),
+        // the largest 113-bit coefficient, negative, exponent -2
+        (UInt64.max, UInt64(0xB03C_0000_0000_0000) | 0x0001_FFFF_FFFF_FFFF, "-0.00"),
+        // the fuzzer's input
+        (UInt64(0x378D_8E63_FFFF_FFFF), UInt64(0x3041_ED7E_BEAD_87C0), "0"),
+    ])
+    func nonCanonicalCoefficientIsZero(_ low: UInt64, _ high: UInt64, _ printed: String) throws {
+        let d = Decimal128(low: low, high: high)
+        #expect(d.description == printed)
+        #expect(d.doubleValue == 0)
+    }
+
+    @Test func largestCanonicalCoefficientPrintsAllDigits() throws {
+        let d = Decimal128(low: 0x378D_8E63_FFFF_FFFF, high: 0x3040_0000_0000_0000 | 0x0001_ED09_BEAD_87C0)
+        #expect(d.description == "9999999999999999999999999999999999")
+        #expect(Decimal128(d.description) == d)
+    }
+
     @Test func nanAndRejections() {
         #expect(Decimal128("NaN")?.doubleValue.isNaN == true)
         for bad in ["", "abc", "1..2", "1e", "--1", " 1", "1 ", "0x10", "Infinit"] {

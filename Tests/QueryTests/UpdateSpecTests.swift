@@ -213,12 +213,21 @@ import Testing
         ("{\"a\": {\"b\": 1}}", "{\"a\": {\"b\": 1}}"),
         ("{\"a\": [1, 2]}", "{\"a\": [1, 2]}"),
         ("{\"files_id\": 3, \"n\": 0}", "{\"files_id\": 3, \"n\": 0}"),
+        // The empty key names no field (found by FuzzQuery: it trapped in DocumentEditor).
+        ("{\"\": 1}", "{}"),
+        ("{\"\": {\"$eq\": 1}, \"a\": 2}", "{\"a\": 2}"),
     ]
 
     @Test(arguments: seeds)
     func upsertSeed(_ c: (String, String)) throws {
         let seed = UpdateSpec.upsertSeed(from: try J(c.0))
         #expect(seed.bytes == (try J(c.1)).bytes, "\(c.0) gave \(seed)")
+    }
+
+    @Test func emptyPathEditsNothing() throws {
+        let doc = try J("{\"a\": 1}")
+        let edited = try DocumentEditor.edit(doc, FieldPath(""), create: true) { _ in .set(.int32(2)) }
+        #expect(edited == nil)
     }
 
     @Test func upsertFlow() throws {
