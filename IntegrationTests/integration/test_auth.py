@@ -497,3 +497,43 @@ def test_http_gateway_uses_the_same_users_and_roles(tmp_path):
         assert "view-pw" not in d.log() and "edit-pw" not in d.log()
     finally:
         gw.stop()
+
+
+def test_http_basic_failures_are_throttled_like_the_wire(tmp_path):
+    # Wrong HTTP Basic passwords count in the same per-address throttle as SCRAM failures: after 5 free
+    # failures each 401 waits 100 ms more per failure; a good login resets the count.
+    import time
+
+    import requests
+    from http_support import start_gateway
+
+    gw = start_gateway(tmp_path, "--auth")
+    try:
+        d = gw.daemon
+        with connect(d) as anonymous:
+            anonymous.admin.command("createUser", ROOT_USER, pwd=ROOT_PASSWORD, roles=["root"])
+        url = f"{gw.base}/"
+        waits = []
+        for _ in range(8):
+            started = time.monotonic()
+            assert requests.get(url, auth=(ROOT_USER, "guess")).status_code == 401
+            waits.append(time.monotonic() - started)
+        # failures 6, 7, 8 wait at least 100, 200, 300 ms (lower bounds only: a slow machine adds time)
+        assert waits[5] >= 0.1 and waits[6] >= 0.2 and waits[7] >= 0.3, waits
+        log = d.log()
+        assert log.count("HTTP authentication failed") == 8 and "remote=127.0.0.1" in log
+        assert "guess" not in log
+        # the wire sees the same count: its next failure is the 9th of this address
+        with connect(d, ROOT_USER, "wrong", authMechanism="SCRAM-SHA-256") as c:
+            assert code_of(lambda: c.admin.command("ping")) == 18
+        assert "failures=9" in d.log()
+        # a good Basic login answers at once and resets the address
+        assert requests.get(url, auth=(ROOT_USER, ROOT_PASSWORD)).status_code == 200
+        started = time.monotonic()
+        assert requests.get(url, auth=(ROOT_USER, "guess")).status_code == 401
+        assert time.monotonic() - started < 5
+        with connect(d, ROOT_USER, "wrong", authMechanism="SCRAM-SHA-256") as c:
+            assert code_of(lambda: c.admin.command("ping")) == 18
+        assert "failures=2" in d.log()
+    finally:
+        gw.stop()

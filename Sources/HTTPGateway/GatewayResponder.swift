@@ -8,7 +8,7 @@ import Storage
 /// The gateway's one responder: parses the path into a ``GatewayRoute``, checks credentials when
 /// a verifier is set, and answers; every request is counted by route, method and status.
 struct GatewayResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = GatewayRequestContext
 
     let storage: any StorageEngine
     let settings: GatewaySettings
@@ -22,7 +22,7 @@ struct GatewayResponder: HTTPResponder {
         let route = GatewayRoute(path: request.uri.path)
         var response: Response
         do {
-            response = try await handle(request, route: route)
+            response = try await handle(request, route: route, context: context)
         } catch let e as GatewayError {
             response = GatewayResponses.error(e)
         } catch let e as MongoError {
@@ -67,7 +67,7 @@ struct GatewayResponder: HTTPResponder {
         }
     }
 
-    private func handle(_ request: Request, route: GatewayRoute) async throws -> Response {
+    private func handle(_ request: Request, route: GatewayRoute, context: Context) async throws -> Response {
         switch route {
         case .livez:
             return GatewayResponses.json(JSONText.encode([("status", .string("ok"))]))
@@ -91,7 +91,7 @@ struct GatewayResponder: HTTPResponder {
             break
         }
         let access = try Self.access(route, method: request.method)
-        if let denied = await authorize(request, access: access) { return denied }
+        if let denied = await authorize(request, access: access, client: context.clientHost) { return denied }
         let files = FileRoutes(storage: storage, settings: settings, metrics: metrics, logger: logger)
         switch route {
         case .metrics:
@@ -140,16 +140,17 @@ struct GatewayResponder: HTTPResponder {
     }
 
     /// Nil when the request may go ahead; else the 401/403 response.
-    private func authorize(_ request: Request, access: HTTPAccess) async -> Response? {
+    private func authorize(_ request: Request, access: HTTPAccess, client: String) async -> Response? {
         guard let verifier = settings.verifier else { return nil }
         var challenge = HTTPFields()
         challenge[.wwwAuthenticate] = "Basic realm=\"gridlite\", charset=\"UTF-8\""
         guard let credentials = BasicCredentials.parse(request.headers[.authorization]) else {
             return GatewayResponses.error(GatewayError(.unauthorized, "authentication required"), headers: challenge)
         }
-        switch await verifier.authorize(username: credentials.user, password: credentials.password, access: access) {
+        switch await verifier.authorize(username: credentials.user, password: credentials.password, access: access, client: client) {
         case .allowed: return nil
         case .unauthenticated:
+            logger.info("HTTP authentication failed", metadata: ["user": "\(credentials.user)", "remote": "\(client)"])
             return GatewayResponses.error(GatewayError(.unauthorized, "authentication failed"), headers: challenge)
         case .forbidden:
             return GatewayResponses.error(GatewayError(.forbidden, "not authorized for this access"))

@@ -25,8 +25,10 @@ public enum HTTPAuthorization: Sendable, Equatable {
 /// the wire agree on who may read (`read`) and who may write (`readWrite`).
 public protocol HTTPCredentialVerifier: Sendable {
     /// Checks a user name and password (already Base64-decoded from `Authorization: Basic`)
-    /// for an access. Must not log the password.
-    func authorize(username: String, password: String, access: HTTPAccess) async -> HTTPAuthorization
+    /// for an access. `client` is the peer's address without the port ("" when unknown), so that
+    /// repeated failures from one address can be slowed down as on the wire. Must not log the
+    /// password.
+    func authorize(username: String, password: String, access: HTTPAccess, client: String) async -> HTTPAuthorization
 }
 
 /// Reads `Authorization: Basic <base64(user:password)>`.

@@ -26,7 +26,10 @@ final class HTTPUserVerifier: HTTPCredentialVerifier {
         self.storage = storage
     }
 
-    func authorize(username: String, password: String, access: HTTPAccess) async -> HTTPAuthorization {
+    /// A wrong user or password counts as a failed login of `client` in the server's
+    /// ``AuthFailureThrottle`` (shared with SCRAM on the wire): after its free failures, each further
+    /// failure's 401 waits longer, so HTTP Basic is no faster a way to guess passwords than the wire.
+    func authorize(username: String, password: String, access: HTTPAccess, client: String) async -> HTTPAuthorization {
         let (name, db): (String, String) = {
             if let at = username.lastIndex(of: "@") {
                 return (String(username[..<at]), String(username[username.index(after: at)...]))
@@ -35,7 +38,12 @@ final class HTTPUserVerifier: HTTPCredentialVerifier {
         }()
         guard let user = try? await auth.users.user(name, db: db, storage: storage),
               (try? check(password, for: user)) == true
-        else { return .unauthenticated }
+        else {
+            let (delay, _) = auth.throttle.recordFailure(client)
+            if delay > .zero { try? await Task.sleep(for: delay) }
+            return .unauthenticated
+        }
+        auth.throttle.recordSuccess(client)
         let privileges = Privileges(user.roles)
         switch access {
         case .server:

@@ -12,7 +12,7 @@ import Testing
 /// A stand-in for the server's users (the security work plugs its SCRAM users in through the same
 /// protocol): `reader` may read `t`, `writer` may read and write it.
 struct StubVerifier: HTTPCredentialVerifier {
-    func authorize(username: String, password: String, access: HTTPAccess) async -> HTTPAuthorization {
+    func authorize(username: String, password: String, access: HTTPAccess, client: String) async -> HTTPAuthorization {
         guard password == "secret", username == "reader" || username == "writer" else { return .unauthenticated }
         switch access {
         case .server, .read(database: "t"): return .allowed
