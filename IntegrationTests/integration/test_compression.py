@@ -297,3 +297,44 @@ def test_server_status_counts_logical_and_physical_bytes(daemon) -> None:
         assert physical_in < 100_000
         sock.sendall(op_msg({"dropDatabase": 1, "$db": "compression_status"})[1])
         read_message(sock)
+
+
+@pytest.mark.parametrize("compressor", ["snappy", "zstd", "zlib"])
+def test_server_status_counts_bytes_per_compressor(daemon, compressor) -> None:
+    """network.compression.<name>: decompressor bytes of each compressed request (compressed payload in,
+    message body out) and compressor bytes of each compressed reply (body in, payload out), as mongod."""
+    document = {"_id": 1, "text": "compressible " * 20_000}
+    with daemon.connect_raw(timeout=30) as sock:
+        def status() -> dict:
+            sock.sendall(op_msg({"serverStatus": 1, "$db": "admin"})[1])
+            return parse_op_msg_reply(read_message(sock))["network"]["compression"]
+
+        before = status()
+        assert set(before) == {"snappy", "zstd", "zlib"}
+        message = op_msg({"insert": f"bytes_{compressor}", "documents": [document], "$db": "compression_counts"})[1]
+        _, data = compressed(message, compressor)
+        sock.sendall(data)
+        reply = read_message(sock)
+        assert parse_op_msg_reply(unwrapped(reply))["n"] == 1
+        find = op_msg({"find": f"bytes_{compressor}", "filter": {}, "$db": "compression_counts"})[1]
+        sock.sendall(compressed(find, compressor)[1])
+        found = read_message(sock)
+        found_body = inflate_reply(found)[2]
+        assert parse_op_msg_reply(unwrapped(found))["cursor"]["firstBatch"][0]["text"] == document["text"]
+        after = status()
+        for name in ("snappy", "zstd", "zlib"):
+            delta = {side: {k: after[name][side][k] - before[name][side][k] for k in ("bytesIn", "bytesOut")}
+                     for side in ("compressor", "decompressor")}
+            if name != compressor:
+                assert delta == {"compressor": {"bytesIn": 0, "bytesOut": 0},
+                                 "decompressor": {"bytesIn": 0, "bytesOut": 0}}, name
+                continue
+            # two requests in: their compressed payloads, and their bodies after inflating
+            assert delta["decompressor"]["bytesIn"] == len(data) - 25 + len(compressed(find, compressor)[1]) - 25
+            assert delta["decompressor"]["bytesOut"] == len(message) - 16 + len(find) - 16
+            # two replies out: the find reply's body is the largest part of what went in
+            assert delta["compressor"]["bytesIn"] >= len(found_body) > 260_000
+            assert 0 < delta["compressor"]["bytesOut"] < delta["compressor"]["bytesIn"] // 4
+            assert delta["compressor"]["bytesOut"] >= found.length - 25
+        sock.sendall(op_msg({"dropDatabase": 1, "$db": "compression_counts"})[1])
+        read_message(sock)

@@ -21,8 +21,21 @@ extension Connection {
     func wireReply(_ reply: ByteBuffer, to request: WireRequest, compressor: MessageCompressor?) -> ByteBuffer {
         guard let compressor else { return reply }
         if let name = Connection.commandName(request), !WireCompression.mayCompressReply(to: name) { return reply }
-        return WireCompression.deflate(reply, with: compressor, allocator: channel.channel.allocator)
+        let deflated = WireCompression.deflate(reply, with: compressor, allocator: channel.channel.allocator)
+        // 2012: OP_COMPRESSED (deflate hands back a frame it could not read unchanged)
+        if deflated.getInteger(at: deflated.readerIndex + 12, endianness: .little, as: Int32.self) == 2012 {
+            counters.compression.compressed(
+                id: compressor.rawValue, bodyBytes: reply.readableBytes - Connection.messageHeaderBytes,
+                compressedBytes: deflated.readableBytes - Connection.compressedHeaderBytes)
+        }
+        return deflated
     }
+
+    /// The standard message header: length, request id, response to, op code.
+    static let messageHeaderBytes = 16
+    /// An OP_COMPRESSED's headers: the standard 16 bytes, then original op code (4), uncompressed
+    /// size (4) and compressor id (1).
+    static let compressedHeaderBytes = 25
 
     /// The command a request runs (the body's first key), when there is one.
     static func commandName(_ request: WireRequest) -> String? {

@@ -78,6 +78,11 @@ struct Connection {
                             lastCompressor = compressor
                         }
                         counters.received(bytes: Int(plain.header.messageLength), physicalBytes: wireBytes)
+                        if let compressor {
+                            counters.compression.decompressed(
+                                id: compressor.rawValue, compressedBytes: wireBytes - Connection.compressedHeaderBytes,
+                                bodyBytes: Int(plain.header.messageLength) - Connection.messageHeaderBytes)
+                        }
                         let request = try WireRequest.parse(consume plain)
                         let keepGoing = try await handle(
                             request, requestID: requestID, requestBytes: wireBytes, compressor: compressor,

@@ -39,6 +39,7 @@ public enum ServerStatusCommand: CommandHandler {
                 "physicalBytesIn": .int64(ServerCounters.read(c.physicalBytesIn)),
                 "physicalBytesOut": .int64(ServerCounters.read(c.physicalBytesOut)),
                 "numRequests": .int64(ServerCounters.read(c.requests)),
+                "compression": .document(c.compression.document),
             ]),
             "opcounters": .document([
                 "insert": .int64(ServerCounters.read(c.inserts)),

@@ -31,6 +31,8 @@ public final class ServerCounters: Sendable {
     public let physicalBytesIn = Atomic<Int>(0)
     /// `network.physicalBytesOut`: bytes written to the socket (compressed replies as sent).
     public let physicalBytesOut = Atomic<Int>(0)
+    /// `network.compression`: bytes through each compressor and decompressor.
+    public let compression = CompressionCounters()
     /// `network.numRequests`: frames read.
     public let requests = Atomic<Int>(0)
     /// `metrics.document.returned`.
