@@ -63,7 +63,7 @@ help:
 	@echo "  make bench-integrity   checksum CPU share, backup/fsck MiB/s idle and while serving (release)"
 	@echo "  make bench-tls         TLS cost as ratios of plain in one run: 256 MiB up/down, connections/s (release)"
 	@echo "  make c-programs        build the libmongoc test programs"
-	@echo "  make bench             release benchmarks against the peers, writes docs/benchmarks.md (~5 min) [BENCH_RUNS]"
+	@echo "  make bench             release benchmarks against the peers (docs/benchmarks.md), then bench-downloads, bench-tls, bench-integrity [BENCH_RUNS]"
 	@echo "  make bench-downloads   issue 16: downloads vs the ceiling (pymongo + libmongoc, /proc, perf), part of make bench"
 	@echo "  make bench-postgres    the PostgreSQL engine vs the SQLite engine in one run (docs/scaling.md)"
 	@echo "  make bench-http        the HTTP gateway against nginx (throughput, ranges, 64 clients) [HTTP_BENCH_ARGS]"
@@ -234,6 +234,8 @@ bench: deps venv
 	"$(VENV_PY)" bench/run_bench.py --gridlite .build/release/gridlite \
 	  --ceiling .build/release/gridlite-ceiling --runs $(BENCH_RUNS) $(BENCH_ARGS)
 	$(MAKE) --no-print-directory bench-downloads-run
+	$(MAKE) --no-print-directory bench-tls-run
+	$(MAKE) --no-print-directory bench-integrity-run
 
 # --- make bench-downloads: issue 16's targets against the ceiling, with /proc CPU, context switches and
 # RSS per workload, a libmongoc (C) 1 GiB round trip, the machine's durable write and loopback speeds and
@@ -259,9 +261,13 @@ bench-postgres: deps venv
 # --- make bench-tls: TLS against plain on one allowTLS daemon, as ratios (bench/tls_bench.py) -------------
 TLS_BENCH_ARGS ?=
 
-.PHONY: bench-tls
+.PHONY: bench-tls bench-tls-run
 bench-tls: deps venv
 	swift build $(SWIFT_FLAGS) -c release --product gridlite
+	$(MAKE) --no-print-directory bench-tls-run
+
+# (also run by make bench, after the downloads bench)
+bench-tls-run:
 	"$(VENV_PY)" bench/tls_bench.py --gridlite .build/release/gridlite $(TLS_BENCH_ARGS)
 
 # --- make bench-http: the HTTP gateway against nginx serving the same bytes from disk ----------------------
@@ -276,9 +282,13 @@ bench-http: deps venv
 
 # --- make bench-integrity: checksum CPU share, backup and fsck throughput (bench/integrity_bench.py) -------
 INTEGRITY_BENCH_ARGS ?=
-.PHONY: bench-integrity
+.PHONY: bench-integrity bench-integrity-run
 bench-integrity: deps venv
 	swift build $(SWIFT_FLAGS) -c release --product gridlite
+	$(MAKE) --no-print-directory bench-integrity-run
+
+# (also run by make bench, last)
+bench-integrity-run:
 	"$(VENV_PY)" bench/integrity_bench.py --gridlite .build/release/gridlite $(INTEGRITY_BENCH_ARGS)
 
 # --- make soak: 200 connections of GridFS/CRUD/cursor load plus hostile sockets for SOAK_SECONDS -----------

@@ -9,7 +9,8 @@ pooled connection and closes:
 The client's PBKDF2 is done once (drivers cache the salted password per salt), so what is measured
 is the server's side: nonce, lookup, two HMACs and a hash per login, and the extra round trip.
 Runs are interleaved (plain, auth, plain, auth, ...) so load drifts hit both; the load average is
-printed with the result. Run by hand; `make bench` does not run it:
+printed with the result. `bench/tls_bench.py` (part of `make bench`) runs the same handshakes
+over plain and TLS connections (the 2 x 2 matrix); this script compares plain ones only:
 
     .venv/bin/python bench/auth_handshake.py --bin "$(swift build -c release --show-bin-path)/gridlite"
 """
@@ -86,8 +87,11 @@ class Scram:
         return f"{without_proof},p=" + base64.b64encode(bytes(a ^ b for a, b in zip(client_key, signature))).decode()
 
 
-def one_connection(port: int, auth: bool, scram: Scram) -> None:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+def one_connection(port: int, auth: bool, scram: Scram, context=None) -> None:
+    """One pooled-connection handshake; over TLS (a full handshake first) when `context` is an SSLContext."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with (context.wrap_socket(raw, server_hostname="localhost") if context else raw) as sock:
         hello = {"hello": 1, "helloOk": True, "client": {"driver": {"name": "bench", "version": "1"},
                                                          "os": {"type": "Linux"}}, "$db": "admin"}
         if auth:
@@ -105,15 +109,16 @@ def one_connection(port: int, auth: bool, scram: Scram) -> None:
         assert command(sock, {"ping": 1, "$db": "admin"}).get("ok") == 1
 
 
-def rate(port: int, auth: bool, seconds: float, threads: int) -> float:
+def rate(port: int, auth: bool, seconds: float, threads: int, context=None) -> float:
+    """Connections per second over `threads` client threads for `seconds` (TLS when `context` is set)."""
     count = [0] * threads
     stop = time.monotonic() + seconds
 
     def worker(i: int) -> None:
         scram = Scram()
-        one_connection(port, auth, scram)  # warm the salted-password cache outside the count
+        one_connection(port, auth, scram, context)  # warm the salted-password cache outside the count
         while time.monotonic() < stop:
-            one_connection(port, auth, scram)
+            one_connection(port, auth, scram, context)
             count[i] += 1
 
     started = time.monotonic()

@@ -3,7 +3,11 @@ daemon (`--tlsMode allowTLS` serves both on one port).
 
 - throughput: a 256 MiB GridFS upload and download with pymongo, plain and TLS, alternating;
 - connection rate: new TCP connections that each do one `hello` and close (plain), and the same
-  with a full TLS handshake first (TLS), for a fixed time each, alternating.
+  with a full TLS handshake first (TLS), for a fixed time each, alternating;
+- handshake matrix (issue 11): what a driver's new pooled connection costs — `hello` + `ping`, or
+  with `--auth` pymongo's one-round-trip login (`speculativeAuthenticate` + one `saslContinue`) —
+  plain and over TLS, against a second daemon started with `--auth --tlsMode allowTLS`
+  (bench/auth_handshake.py's client; connections per second, 4 client threads, interleaved).
 
 Certificates are made at run time with openssl (IntegrationTests/integration/tls_support.py).
 Prints a Markdown table with the load average; writes bench/results/tls.json.
@@ -34,6 +38,9 @@ from pymongo import MongoClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "IntegrationTests" / "integration"))
 from tls_support import make_pki  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+import auth_handshake  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -167,6 +174,62 @@ def socket_anchor(size: int, certfile: str | None, cafile: str | None) -> float:
     return size / MiB / elapsed
 
 
+def handshake_matrix(binary: str, work: Path, pki, plain_port: int, context: ssl.SSLContext, runs: int,
+                     seconds: float, threads: int = 4) -> dict[str, list[float]]:
+    """Connections per second of a pooled-connection handshake: {plain, TLS} x {no auth, SCRAM-SHA-256}.
+    No auth runs against the first daemon (allowTLS); auth against a second one with --auth (allowTLS)."""
+    secured_dir = work / "auth"
+    secured_dir.mkdir()
+    log = open(secured_dir / "log", "ab")
+    port = auth_handshake.free_port()
+    secured = subprocess.Popen(
+        [binary, "serve", "--no-http", "--port", str(port), "--data-dir", str(secured_dir / "data"),
+         "--log-level", "warning", "--auth", "--tlsMode", "allowTLS", "--tlsCertificateKeyFile", pki.server],
+        stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit((secured_dir / "log").read_text())
+                time.sleep(0.05)
+        with MongoClient("127.0.0.1", port) as anonymous:  # the localhost exception: the first user
+            anonymous.admin.command("createUser", auth_handshake.USER, pwd=auth_handshake.PASSWORD, roles=["root"])
+        cells = {"plain": (plain_port, False, None), "plain+auth": (port, True, None),
+                 "tls": (plain_port, False, context), "tls+auth": (port, True, context)}
+        out: dict[str, list[float]] = {k: [] for k in cells}
+        for run in range(runs):
+            names = list(cells) if run % 2 == 0 else list(reversed(cells))
+            for name in names:
+                p, auth, ctx = cells[name]
+                out[name].append(auth_handshake.rate(p, auth, seconds, threads, ctx))
+        return out
+    finally:
+        secured.terminate()
+        try:
+            secured.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            secured.kill()
+        log.close()
+
+
+def print_matrix(matrix: dict[str, list[float]]) -> None:
+    """The 2 x 2 handshake table: medians and ratios against plain without auth."""
+    med = {k: statistics.median(v) for k, v in matrix.items()}
+    print("Handshake of a new pooled connection (hello + ping; with auth: speculative SCRAM-SHA-256 + one saslContinue), "
+          "connections/s, 4 client threads, median of runs:")
+    print()
+    print("| | no auth | SCRAM-SHA-256 | auth / no auth |")
+    print("| --- | ---: | ---: | ---: |")
+    for transport, label in (("plain", "plain"), ("tls", "TLS")):
+        a, b = med[transport], med[f"{transport}+auth"]
+        print(f"| {label} | {a:.0f} | {b:.0f} | {b / a:.2f}× |")
+    print(f"| TLS / plain | {med['tls'] / med['plain']:.2f}× | {med['tls+auth'] / med['plain+auth']:.2f}× | |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--gridlite", required=True)
@@ -219,6 +282,7 @@ def main() -> int:
             order = (("plain", None), ("tls", context)) if run % 2 == 0 else (("tls", context), ("plain", None))
             for kind, ctx in order:
                 results[f"{kind}_conn"].append(connection_rate(port, ctx, args.seconds))
+        matrix = handshake_matrix(args.gridlite, work, pki, port, context, args.runs, args.seconds)
         load_after = os.getloadavg()
 
         med = {k: statistics.median(v) for k, v in results.items()}
@@ -241,10 +305,12 @@ def main() -> int:
         print()
         print(f"TLS download / TLS socket anchor: {med['tls_down'] / med['tls_anchor']:.2f}×; "
               f"plain download / plain socket anchor: {med['plain_down'] / med['plain_anchor']:.2f}×")
+        print()
+        print_matrix(matrix)
         out_dir = ROOT / "bench" / "results"
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "tls.json").write_text(json.dumps(
-            {"runs": results, "median": med, "cpu": CPU, "load_before": load_before, "load_after": load_after,
+            {"runs": results, "median": med, "cpu": CPU, "handshakes": matrix, "load_before": load_before, "load_after": load_after,
              "mib": args.mib, "binary": args.gridlite}, indent=2))
         return 0
     finally:

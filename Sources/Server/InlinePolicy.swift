@@ -10,7 +10,7 @@ import Commands
 /// bounds the bytes written; the SQLite layer additionally refuses to commit inline when the commit
 /// could fsync or checkpoint, `SQLiteDatabase.mayWriteInline`), and the `find`s whose reads are
 /// bounded by an index or by the first batch: a point lookup on `_id` (unique), a GridFS chunks
-/// lookup by `files_id` (the built-in `(files_id, n)` key), and an unsorted `find` with an empty
+/// lookup by `files_id` (the built-in `(files_id, n)` key; `x` or `{$eq: x}` alike), and an unsorted `find` with an empty
 /// filter and no `batchSize` (it stops at the first batch). Such a `find`'s first batch is capped
 /// at ``firstBatchBytes`` (``firstBatchBytesLimit(for:)``), and a reply larger than ``maxReplyBytes`` (GridFS payloads read from the
 /// segment files) is assembled on the executor. Everything else — `getMore`, scans with a filter,
@@ -74,10 +74,10 @@ public struct InlinePolicy: Sendable {
         }
         let keys = filter.keys
         // A point lookup on the unique `_id` index: at most one document, any sort.
-        if keys == ["_id"], let id = filter["_id"], isScalar(id) { return true }
+        if keys == ["_id"], let id = filter["_id"], isEquality(id) { return true }
         // GridFS chunks of one file, on the built-in (files_id, n) key, in `n` order.
         if collection.hasSuffix(".chunks"), collection.count > ".chunks".count,
-           let filesID = filter["files_id"], isScalar(filesID), Set(keys).isSubset(of: ["files_id", "n"]),
+           let filesID = filter["files_id"], isEquality(filesID), Set(keys).isSubset(of: ["files_id", "n"]),
            filter["n"].map(isChunkNumberBound) ?? true,
            sort == nil || sort?.keys == ["n"] {
             return true
@@ -94,6 +94,16 @@ public struct InlinePolicy: Sendable {
         guard request.name == "find", case .string(let collection)? = request.body["find"] else { return nil }
         if collection.hasSuffix(".chunks") || request.body["batchSize"] == nil { return firstBatchBytes }
         return nil
+    }
+
+    /// An equality an index lookup can use as one key: a scalar, or `{$eq: scalar}` (what pymongo's
+    /// GridFS reader sends for `files_id` since 4.x, and what mongosh users write).
+    static func isEquality(_ value: BSONValue) -> Bool {
+        if case .document(let operators) = value {
+            guard operators.count == 1, let operand = operators["$eq"] else { return false }
+            return isScalar(operand)
+        }
+        return isScalar(value)
     }
 
     /// An equality operand an index lookup can use as one key (no operators, arrays or patterns).

@@ -50,6 +50,13 @@ import Testing
         #expect(try place(["find": "fs.chunks", "filter": .document(["files_id": id, "data": .int32(1)])]) == .executor)
         #expect(try place(["find": "fs.chunks", "filter": .document(["files_id": id, "n": .document(["$in": .array([.int32(1)])])])]) == .executor)
         #expect(try place(["find": "fs.chunks", "filter": .document(["files_id": .document(["$gt": id])])]) == .executor)
+        // pymongo 4's GridOut: files_id as {$eq: id}, sorted by n
+        #expect(try place(["find": "fs.chunks", "filter": .document(["files_id": .document(["$eq": id])]), "sort": .document(["n": .int32(1)])]) == .inline)
+        #expect(try place(["find": "fs.chunks", "filter": .document(["files_id": .document(["$eq": id]), "n": .document(["$gte": .int32(2)])])]) == .inline)
+        #expect(try place(["find": "fs.chunks", "filter": .document(["files_id": .document(["$eq": id, "$ne": id])])]) == .executor)
+        #expect(try place(["find": "fs.chunks", "filter": .document(["files_id": .document(["$eq": .array([id])])])]) == .executor)
+        #expect(try place(["find": "fs.files", "filter": .document(["_id": .document(["$eq": id])])]) == .inline)
+        #expect(try place(["find": "fs.files", "filter": .document(["_id": .document(["$eq": .document(["a": id])])])]) == .executor)
         #expect(try place(["find": "other", "filter": .document(["files_id": id])]) == .executor)
         #expect(try place(["find": ".chunks", "filter": .document(["files_id": id])]) == .executor)
     }
