@@ -301,7 +301,7 @@ def main() -> int:
         print("| measure | plain | TLS | TLS / plain |")
         print("| --- | ---: | ---: | ---: |")
         for name, p, t in rows:
-            print(f"| {name} | {p:.2f} | {t:.2f} | {t / p:.2f}× |")
+            print(f"| {name} | {p:.2f} | {t:.2f} | {(f'{t / p:.2f}×') if p else 'n/a'} |")
         print()
         print(f"TLS download / TLS socket anchor: {med['tls_down'] / med['tls_anchor']:.2f}×; "
               f"plain download / plain socket anchor: {med['plain_down'] / med['plain_anchor']:.2f}×")
