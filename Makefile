@@ -63,7 +63,7 @@ help:
 	@echo "  make bench-integrity   checksum CPU share, backup/fsck MiB/s idle and while serving (release)"
 	@echo "  make bench-tls         TLS cost as ratios of plain in one run: 256 MiB up/down, connections/s (release)"
 	@echo "  make c-programs        build the libmongoc test programs"
-	@echo "  make bench             release benchmarks against the peers (docs/benchmarks.md), then bench-downloads, bench-tls, bench-integrity [BENCH_RUNS]"
+	@echo "  make bench             release benchmarks against the peers (docs/benchmarks.md), then bench-downloads, bench-tls, bench-integrity, bench-http [BENCH_RUNS]"
 	@echo "  make bench-downloads   issue 16: downloads vs the ceiling (pymongo + libmongoc, /proc, perf), part of make bench"
 	@echo "  make bench-postgres    the PostgreSQL engine vs the SQLite engine in one run (docs/scaling.md)"
 	@echo "  make bench-http        the HTTP gateway against nginx (throughput, ranges, 64 clients) [HTTP_BENCH_ARGS]"
@@ -236,6 +236,7 @@ bench: deps venv
 	$(MAKE) --no-print-directory bench-downloads-run
 	$(MAKE) --no-print-directory bench-tls-run
 	$(MAKE) --no-print-directory bench-integrity-run
+	$(MAKE) --no-print-directory bench-http-run
 
 # --- make bench-downloads: issue 16's targets against the ceiling, with /proc CPU, context switches and
 # RSS per workload, a libmongoc (C) 1 GiB round trip, the machine's durable write and loopback speeds and
@@ -275,10 +276,14 @@ bench-tls-run:
 # the load average; writes bench/results/http-last-run.json). HTTP_BENCH_ARGS e.g. "--range-mib 1024".
 HTTP_BENCH_ARGS ?=
 
-.PHONY: bench-http
+.PHONY: bench-http bench-http-run
 bench-http: deps venv
 	swift build -c release --product gridlite
-	"$(VENV_PY)" bench/http_bench.py --gridlite "$$(swift build -c release --show-bin-path)/gridlite" $(HTTP_BENCH_ARGS)
+	$(MAKE) --no-print-directory bench-http-run
+
+# (also run by make bench, last)
+bench-http-run:
+	"$(VENV_PY)" bench/http_bench.py --gridlite .build/release/gridlite $(HTTP_BENCH_ARGS)
 
 # --- make bench-integrity: checksum CPU share, backup and fsck throughput (bench/integrity_bench.py) -------
 INTEGRITY_BENCH_ARGS ?=
@@ -287,7 +292,7 @@ bench-integrity: deps venv
 	swift build $(SWIFT_FLAGS) -c release --product gridlite
 	$(MAKE) --no-print-directory bench-integrity-run
 
-# (also run by make bench, last)
+# (also run by make bench, after bench-tls)
 bench-integrity-run:
 	"$(VENV_PY)" bench/integrity_bench.py --gridlite .build/release/gridlite $(INTEGRITY_BENCH_ARGS)
 

@@ -23,22 +23,32 @@ struct PrometheusExport: Sendable {
         return PrometheusExport(registry: registry)
     }
 
+    /// A scrape-time gauge named `<base>_<unit>` with its `# HELP` line.
+    private func gauge(_ name: (base: String, unit: String, help: String), _ labels: [(String, String)] = []) -> Prometheus.Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name.base, unitName: name.unit, helpText: name.help),
+                           labels: labels)
+    }
+
     /// The text format of every metric, after refreshing the scrape-time gauges.
     func text(dataPath: String, counters: ServerCounters, cursors: CursorRegistry, storage: any StorageEngine) async -> String {
         let sizes = DataDirectory.sizes(dataPath)
         // Live and dead chunk-payload bytes of the segment files (the SQLite engine's; PostgreSQL
         // keeps payloads in its own tables and has no such split).
         if let sqlite = storage as? SQLiteStorageEngine, let space = try? await sqlite.payloadSpace() {
-            registry.makeGauge(name: "gridlite_storage_payload_bytes", labels: [("state", "live")]).set(Double(space.liveBytes))
-            registry.makeGauge(name: "gridlite_storage_payload_bytes", labels: [("state", "dead")]).set(Double(space.deadBytes))
+            let payload = ("gridlite_storage_payload", "bytes", "Chunk payload bytes in the segment files, live or dead (reclaimed by compaction).")
+            gauge(payload, [("state", "live")]).set(Double(space.liveBytes))
+            gauge(payload, [("state", "dead")]).set(Double(space.deadBytes))
         }
-        registry.makeGauge(name: "gridlite_storage_bytes", labels: [("file", "database")]).set(Double(sizes.database))
-        registry.makeGauge(name: "gridlite_storage_bytes", labels: [("file", "wal")]).set(Double(sizes.wal))
-        registry.makeGauge(name: "gridlite_storage_bytes", labels: [("file", "segments")]).set(Double(sizes.segmentBytes))
-        registry.makeGauge(name: "gridlite_storage_segment_files").set(Double(sizes.segments))
-        registry.makeGauge(name: "gridlite_wire_connections").set(Double(ServerCounters.read(counters.currentConnections)))
-        registry.makeGauge(name: "gridlite_wire_connections_total").set(Double(ServerCounters.read(counters.totalConnections)))
-        registry.makeGauge(name: "gridlite_cursors_open").set(Double(await cursors.openCount))
+        let files = ("gridlite_storage", "bytes", "Bytes on disk of the data directory, by file kind.")
+        gauge(files, [("file", "database")]).set(Double(sizes.database))
+        gauge(files, [("file", "wal")]).set(Double(sizes.wal))
+        gauge(files, [("file", "segments")]).set(Double(sizes.segmentBytes))
+        gauge(("gridlite_storage_segment", "files", "Segment files in the data directory.")).set(Double(sizes.segments))
+        gauge(("gridlite_wire", "connections", "Open wire-protocol connections."))
+            .set(Double(ServerCounters.read(counters.currentConnections)))
+        gauge(("gridlite_wire_connections", "total", "Wire-protocol connections accepted since start."))
+            .set(Double(ServerCounters.read(counters.totalConnections)))
+        gauge(("gridlite_cursors", "open", "Open cursors.")).set(Double(await cursors.openCount))
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16 * 1024)
         registry.emit(into: &buffer)
