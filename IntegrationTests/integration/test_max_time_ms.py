@@ -92,3 +92,36 @@ def test_client_side_timeout_sends_max_time_ms(client, big, daemon) -> None:
             with pymongo.timeout(0.02):
                 list(c.max_time_ms[big].find({"s": {"$regex": "nomatch$"}}))
         assert info.value.timeout
+
+
+def test_get_more_spends_what_the_find_left(test_commands_daemon) -> None:
+    # As on mongod: a non-tailable cursor's getMores run on what its find left of maxTimeMS; time
+    # between getMores is not counted; a getMore that runs out of it fails with 50 and kills the cursor.
+    import time
+
+    with test_commands_daemon.client() as c:
+        db = c.max_time_ms_cursor
+        db.c.drop()
+        db.c.insert_many([{"_id": i} for i in range(10)])
+        first = db.command({"find": "c", "batchSize": 2, "maxTimeMS": 1500})
+        cursor_id = first["cursor"]["id"]
+        time.sleep(2.0)  # longer than the whole budget, but idle
+        more = db.command({"getMore": cursor_id, "collection": "c", "batchSize": 2})
+        assert [d["_id"] for d in more["cursor"]["nextBatch"]] == [2, 3]
+        # A getMore held 3 s by a fail point before it runs has only the ~1.5 s left: 50.
+        c.admin.command({"configureFailPoint": "failCommand", "mode": {"times": 1},
+                         "data": {"failCommands": ["getMore"], "blockConnection": True, "blockTimeMS": 3000}})
+        started = time.monotonic()
+        with pytest.raises(ExecutionTimeout) as info:
+            db.command({"getMore": cursor_id, "collection": "c", "batchSize": 2})
+        assert info.value.code == 50
+        assert time.monotonic() - started < 2.9  # it stopped at the budget, not at the block's end
+        with pytest.raises(OperationFailure) as gone:
+            db.command({"getMore": cursor_id, "collection": "c", "batchSize": 2})
+        assert gone.value.code == 43
+        # Without maxTimeMS on the find, getMores have no limit.
+        plain = db.command({"find": "c", "batchSize": 2})["cursor"]["id"]
+        c.admin.command({"configureFailPoint": "failCommand", "mode": {"times": 1},
+                         "data": {"failCommands": ["getMore"], "blockConnection": True, "blockTimeMS": 300}})
+        assert len(db.command({"getMore": plain, "collection": "c"})["cursor"]["nextBatch"]) == 8
+        db.c.drop()

@@ -21,6 +21,14 @@ public struct OperationDeadline: Sendable, Hashable {
         self.instant = start.advanced(by: .milliseconds(milliseconds))
     }
 
+    /// A deadline `remaining` after `start` (a cursor's leftover budget; `milliseconds` rounds up).
+    public init(remaining: Duration, from start: ContinuousClock.Instant = .now) {
+        let (seconds, attoseconds) = remaining.components
+        let ms = seconds.multipliedReportingOverflow(by: 1000)
+        self.milliseconds = ms.overflow ? Int64.max : max(0, ms.partialValue &+ (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+        self.instant = start.advanced(by: remaining)
+    }
+
     /// The deadline of the operation running on this task, if it has one.
     @TaskLocal public static var current: OperationDeadline?
 

@@ -102,9 +102,30 @@ public struct CommandDispatcher: Sendable {
         try handler.parameters.check(request)
         // maxTimeMS (0: no limit) counts from the command's arrival; storage checks it while
         // scanning and writing (OperationDeadline).
-        let deadline = try ClientNumbers.maxTimeMS(request.body["maxTimeMS"])
+        var deadline = try ClientNumbers.maxTimeMS(request.body["maxTimeMS"])
             .flatMap { $0 > 0 ? OperationDeadline(milliseconds: Int64($0), from: started) : nil }
-        return try await OperationDeadline.$current.withValue(deadline) {
+        // A getMore without its own maxTimeMS runs on what its cursor's find left of its maxTimeMS.
+        var budgetedCursor: Int64?
+        if deadline == nil, request.name == "getMore", case .int64(let id)? = request.argument,
+           let left = await context.cursors.timeLeft(id: id) {
+            deadline = OperationDeadline(remaining: left, from: started)
+            budgetedCursor = id
+        }
+        do {
+            return try await run(handler, request, context: context, deadline: deadline)
+        } catch {
+            // Out of time: mongod kills the cursor (a fail point's block may have used the time
+            // before the handler checked it out).
+            if let id = budgetedCursor, deadline?.isExpired == true { await context.cursors.discard(id: id) }
+            throw error
+        }
+    }
+
+    /// Runs `handler` under `deadline` (fail point first, then the retryable-write table).
+    private func run(
+        _ handler: any CommandHandler.Type, _ request: CommandRequest, context: CommandContext, deadline: OperationDeadline?
+    ) async throws -> CommandOutcome {
+        try await OperationDeadline.$current.withValue(deadline) {
             let writeConcernError = try await applyFailPoint(handler, request, context: context, deadline: deadline)
             try deadline?.check()
             guard let write = RetryableWriteTable.key(of: request) else {

@@ -16,6 +16,10 @@ public actor CursorRegistry {
         let projection: Projection?
         var lastUsed: ContinuousClock.Instant
         var inUse: Bool
+        /// What is left of the creating command's maxTimeMS (nil: no limit). As on mongod, the
+        /// time a non-tailable cursor spends in find and its getMores counts against the find's
+        /// maxTimeMS; time between getMores does not.
+        var timeLeft: Duration?
     }
 
     /// How long an unused cursor lives (MongoDB's `cursorTimeoutMillis`, 10 minutes).
@@ -28,15 +32,23 @@ public actor CursorRegistry {
     }
 
     /// Registers a cursor that has more documents; returns its id (a random positive int64).
+    /// `timeLeft` defaults to what is left of the running command's deadline (its maxTimeMS).
     public func register(
         _ cursor: any DocumentCursor, namespace: Namespace, connectionId: Int64, session: BSONValue?,
-        noTimeout: Bool, projection: Projection?
+        noTimeout: Bool, projection: Projection?, timeLeft: Duration? = OperationDeadline.current?.remaining
     ) -> Int64 {
         var id: Int64
         repeat { id = Int64.random(in: 1...Int64.max) } while entries[id] != nil
         entries[id] = Entry(cursor: cursor, namespace: namespace, connectionId: connectionId, session: session,
-                            noTimeout: noTimeout, projection: projection, lastUsed: .now, inUse: false)
+                            noTimeout: noTimeout, projection: projection, lastUsed: .now, inUse: false,
+                            timeLeft: timeLeft)
         return id
+    }
+
+    /// What is left of the maxTimeMS of the command that opened cursor `id` (nil: no limit, or no
+    /// such cursor). The dispatcher runs a getMore under this budget.
+    public func timeLeft(id: Int64) -> Duration? {
+        entries[id]?.timeLeft
     }
 
     /// A checked-out cursor for one getMore.
@@ -63,9 +75,11 @@ public actor CursorRegistry {
         return Lease(cursor: entry.cursor, namespace: entry.namespace, projection: entry.projection)
     }
 
-    /// Returns a cursor after a getMore; `exhausted` removes it.
-    public func checkIn(id: Int64, exhausted: Bool) async {
+    /// Returns a cursor after a getMore; `exhausted` removes it. A cursor with a time budget keeps
+    /// what the getMore left of it (`timeLeft`, by default the running command's remaining time).
+    public func checkIn(id: Int64, exhausted: Bool, timeLeft: Duration? = OperationDeadline.current?.remaining) async {
         guard var entry = entries[id] else { return }
+        if entry.timeLeft != nil, let timeLeft { entry.timeLeft = timeLeft }
         if exhausted {
             entries[id] = nil
             await entry.cursor.close()
@@ -74,6 +88,14 @@ public actor CursorRegistry {
         entry.inUse = false
         entry.lastUsed = .now
         entries[id] = entry
+    }
+
+    /// Closes and forgets cursor `id` unless a getMore has it checked out (that getMore's own error
+    /// path checks it in as exhausted).
+    public func discard(id: Int64) async {
+        guard let entry = entries[id], !entry.inUse else { return }
+        entries[id] = nil
+        await entry.cursor.close()
     }
 
     /// Kills cursors by id on a namespace; returns the ids killed and those not found.
