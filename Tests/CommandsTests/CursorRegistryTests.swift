@@ -53,4 +53,35 @@ import Testing
         #expect(killed == [theirs])
         #expect(notFound == [mine])
     }
+
+    @Test func timeBudgetComesFromTheOpeningCommandAndShrinksWithGetMores() async throws {
+        let registry = CursorRegistry()
+        let unlimited = await registry.register(ArrayCursor(docs), namespace: ns, connectionId: 1, session: nil, noTimeout: false, projection: nil)
+        #expect(await registry.timeLeft(id: unlimited) == nil)
+        let deadline = OperationDeadline(milliseconds: 1000)
+        let budgeted = await OperationDeadline.$current.withValue(deadline) {
+            await registry.register(ArrayCursor(docs), namespace: ns, connectionId: 1, session: nil, noTimeout: false, projection: nil)
+        }
+        let start = try #require(await registry.timeLeft(id: budgeted))
+        #expect(start > .milliseconds(900) && start <= .milliseconds(1000))
+        // a getMore checks in with what it left; one without a budget leaves an unlimited cursor unlimited
+        _ = try await registry.checkOut(id: budgeted, namespace: ns, session: nil)
+        await registry.checkIn(id: budgeted, exhausted: false, timeLeft: .milliseconds(250))
+        #expect(await registry.timeLeft(id: budgeted) == .milliseconds(250))
+        _ = try await registry.checkOut(id: unlimited, namespace: ns, session: nil)
+        await registry.checkIn(id: unlimited, exhausted: false, timeLeft: .milliseconds(5))
+        #expect(await registry.timeLeft(id: unlimited) == nil)
+        // discard closes an idle cursor but never one a getMore holds
+        _ = try await registry.checkOut(id: unlimited, namespace: ns, session: nil)
+        await registry.discard(id: unlimited)
+        await registry.discard(id: budgeted)
+        #expect(await registry.openCount == 1)
+        await registry.checkIn(id: unlimited, exhausted: true)
+        #expect(await registry.openCount == 0)
+    }
+
+    @Test func deadlineFromARemainingDurationRoundsUp() {
+        #expect(OperationDeadline(remaining: .microseconds(1500)).milliseconds == 2)
+        #expect(OperationDeadline(remaining: .zero).milliseconds == 0)
+    }
 }
