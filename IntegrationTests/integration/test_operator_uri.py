@@ -21,9 +21,8 @@ from test_mongofiles import Mongofiles
 
 MiB = 1024 * 1024
 
-# The CLI's client speaks plain TCP only (docs/operations.md); under the whole-suite TLS pass every
-# daemon requires TLS, so there is nothing for it to talk to.
-pytestmark = pytest.mark.skipif(TEST_TLS, reason="the operator CLI's --uri client has no TLS")
+# Under the whole-suite TLS pass (GRIDLITE_TEST_TLS) every daemon requires TLS and `d.uri` carries
+# tls=true&tlsCAFile=…: the CLI's client then connects over TLS (test_operator_uri_tls.py has the rest).
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -108,9 +107,14 @@ def test_every_operator_command_works_against_a_running_daemon(daemon_factory, g
 
 def test_uri_mode_authenticates_with_scram(daemon_factory, gridlite_binary, tmp_path) -> None:
     d = daemon_factory("--auth")
-    with MongoClient(d.host, d.port, serverSelectionTimeoutMS=5000) as anonymous:
+
+    def tls(uri: str) -> str:  # the daemon's TLS options under GRIDLITE_TEST_TLS, else the URI as is
+        extra = d.uri_options[1:]
+        return uri if not extra else uri + ("&" if "?" in uri else "?") + extra
+    with MongoClient(d.host, d.port, serverSelectionTimeoutMS=5000, **d.tls_client_options()) as anonymous:
         anonymous.admin.command("createUser", "ops", pwd="pä ss:@/w", roles=["root"])
-    with MongoClient(d.host, d.port, username="ops", password="pä ss:@/w", serverSelectionTimeoutMS=5000) as root:
+    with MongoClient(d.host, d.port, username="ops", password="pä ss:@/w", serverSelectionTimeoutMS=5000,
+                     **d.tls_client_options()) as root:
         root["app"].command("createUser", "writer", pwd="w", roles=[{"role": "readWrite", "db": "app"}],
                             mechanisms=["SCRAM-SHA-1"])
     password = urllib.parse.quote("pä ss:@/w", safe="")
@@ -118,26 +122,26 @@ def test_uri_mode_authenticates_with_scram(daemon_factory, gridlite_binary, tmp_
     local.write_bytes(pattern_bytes(600_000, 5))
     base = f"mongodb://ops:{password}@{d.host}:{d.port}/"
     for mechanism in ("", "?authMechanism=SCRAM-SHA-1", "?authMechanism=SCRAM-SHA-256"):
-        put = gridlite(gridlite_binary, "put", "--uri", base + mechanism, "--db", "app", str(local), "--name", f"f{mechanism}")
+        put = gridlite(gridlite_binary, "put", "--uri", tls(base + mechanism), "--db", "app", str(local), "--name", f"f{mechanism}")
         assert put.returncode == 0, (mechanism, put.stderr)
     # A user defined in another database (authSource from the path), SHA-1 only.
-    put = gridlite(gridlite_binary, "put", "--uri", f"mongodb://writer:w@{d.host}:{d.port}/app", "--db", "app", str(local),
+    put = gridlite(gridlite_binary, "put", "--uri", tls(f"mongodb://writer:w@{d.host}:{d.port}/app"), "--db", "app", str(local),
                    "--name", "by-writer")
     assert put.returncode == 0, put.stderr
     # Its role is readWrite on app only: another database is refused by the daemon.
-    denied = gridlite(gridlite_binary, "put", "--uri", f"mongodb://writer:w@{d.host}:{d.port}/app", "--db", "other", str(local))
+    denied = gridlite(gridlite_binary, "put", "--uri", tls(f"mongodb://writer:w@{d.host}:{d.port}/app"), "--db", "other", str(local))
     assert denied.returncode == 2 and "code 13" in denied.stderr, denied.stderr
-    wrong = gridlite(gridlite_binary, "ls", "--uri", f"mongodb://ops:wrong@{d.host}:{d.port}/", "--db", "app")
+    wrong = gridlite(gridlite_binary, "ls", "--uri", tls(f"mongodb://ops:wrong@{d.host}:{d.port}/"), "--db", "app")
     assert wrong.returncode == 2 and "authentication of ops@admin" in wrong.stderr, wrong.stderr
     assert "wrong" not in wrong.stderr.replace("ops:wrong", "")  # the password is never echoed
-    anonymous = gridlite(gridlite_binary, "ls", "--uri", f"mongodb://{d.host}:{d.port}/", "--db", "app")
+    anonymous = gridlite(gridlite_binary, "ls", "--uri", tls(f"mongodb://{d.host}:{d.port}/"), "--db", "app")
     assert anonymous.returncode == 2 and "code 13" in anonymous.stderr, anonymous.stderr
-    ls = gridlite(gridlite_binary, "ls", "--uri", base, "--db", "app", "--json")
+    ls = gridlite(gridlite_binary, "ls", "--uri", tls(base), "--db", "app", "--json")
     assert ls.returncode == 0, ls.stderr
     assert sorted(f["filename"] for f in json.loads(ls.stdout)) == sorted(
         ["f", "f?authMechanism=SCRAM-SHA-1", "f?authMechanism=SCRAM-SHA-256", "by-writer"])
     got = tmp_path / "got.bin"
-    get = gridlite(gridlite_binary, "get", "--uri", base, "--db", "app", "by-writer", "--local", str(got))
+    get = gridlite(gridlite_binary, "get", "--uri", tls(base), "--db", "app", "by-writer", "--local", str(got))
     assert get.returncode == 0 and got.read_bytes() == pattern_bytes(600_000, 5), get.stderr
 
 

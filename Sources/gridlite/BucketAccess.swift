@@ -36,7 +36,7 @@ struct TargetOptions: ParsableArguments {
     var dataDir: String?
 
     @Option(help: ArgumentHelp("A running daemon instead: mongodb://[user:password@]host[:port][/?authSource=…]",
-                               discussion: "The command then speaks the wire protocol to it (SCRAM authentication when the URI names a user)."))
+                               discussion: "The command then speaks the wire protocol to it (SCRAM authentication when the URI names a user; TLS with tls=true, tlsCAFile=…, tlsCertificateKeyFile=…, tlsAllowInvalidCertificates, tlsAllowInvalidHostnames, tlsInsecure)."))
     var uri: String?
 
     @Flag(help: "Print JSON instead of a table.")

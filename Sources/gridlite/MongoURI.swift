@@ -12,8 +12,8 @@ struct MongoURI: Sendable {
     var authSource: String
     /// `SCRAM-SHA-1` / `SCRAM-SHA-256`, nil: the server's choice (SHA-256 when it has it).
     var authMechanism: String?
-    /// `tls=true` / `ssl=true` was asked for.
-    var tls: Bool
+    /// The TLS options when `tls=true` / `ssl=true` was asked for (nil: plain TCP).
+    var tls: ClientTLSOptions?
 
     struct Invalid: Error, CustomStringConvertible {
         let description: String
@@ -79,7 +79,27 @@ struct MongoURI: Sendable {
         if let mechanism = authMechanism, mechanism != "SCRAM-SHA-1", mechanism != "SCRAM-SHA-256" {
             throw Invalid(description: "--uri asks for authMechanism=\(mechanism); gridlite speaks SCRAM-SHA-1 and SCRAM-SHA-256")
         }
-        tls = ["true", "1"].contains(options["tls"] ?? options["ssl"] ?? "false")
+        func flag(_ name: String) throws -> Bool {
+            guard let value = options[name] else { return false }
+            switch value.lowercased() {
+            case "true", "1": return true
+            case "false", "0": return false
+            default: throw Invalid(description: "--uri option \(name) must be true or false, not \(value)")
+            }
+        }
+        let insecure = try flag("tlsinsecure")
+        let tlsOptions = ClientTLSOptions(
+            caFile: options["tlscafile"], certificateKeyFile: options["tlscertificatekeyfile"],
+            allowInvalidCertificates: try flag("tlsallowinvalidcertificates") || insecure,
+            allowInvalidHostnames: try flag("tlsallowinvalidhostnames") || insecure)
+        let anyTLSOption = tlsOptions != ClientTLSOptions()
+        if options["tls"] != nil || options["ssl"] != nil {
+            let wanted = try flag(options["tls"] != nil ? "tls" : "ssl")
+            if !wanted, anyTLSOption { throw Invalid(description: "--uri has tls=false with tls options") }
+            tls = wanted ? tlsOptions : nil
+        } else {
+            tls = anyTLSOption ? tlsOptions : nil  // a tls… option implies tls=true, as in drivers
+        }
     }
 
     /// `host:port`, for messages.

@@ -10,8 +10,9 @@ import Glibc
 /// A small blocking client of the wire protocol for the operator commands' `--uri` mode: one TCP
 /// connection, OP_MSG requests over our own `Wire` and `BSON` modules, a `hello` and, when the
 /// URI names a user, SCRAM (SHA-256 when the server lists it for the user, else SHA-1) through the
-/// `Auth` module's ``ScramClient``. No TLS (see docs/operations.md): a daemon that requires TLS
-/// closes the connection, and the command says so.
+/// `Auth` module's ``ScramClient``. With `tls=true` in the URI the connection is TLS
+/// (``TLSTransport``: `tlsCAFile`, `tlsCertificateKeyFile`, `tlsAllowInvalidCertificates`,
+/// `tlsAllowInvalidHostnames`, `tlsInsecure`, as drivers read them).
 final class WireClient {
     /// A failure to reach or talk to the daemon, or a command's error reply.
     struct Failure: Error, CustomStringConvertible {
@@ -20,24 +21,32 @@ final class WireClient {
         var code: Int?
     }
 
-    private let fd: Int32
+    private let transport: any WireTransport
     private var nextRequestID: Int32 = 1
     /// The daemon's `maxMessageSizeBytes`.
     private(set) var maxMessageBytes = 48_000_000
     /// Where it is connected.
     let uri: MongoURI
 
-    private init(fd: Int32, uri: MongoURI) {
-        self.fd = fd
+    private init(transport: any WireTransport, uri: MongoURI) {
+        self.transport = transport
         self.uri = uri
     }
 
-    deinit { close(fd) }
-
     /// Connects to the daemon `uri` names, says hello and authenticates when it names a user.
     static func connect(_ uri: MongoURI) throws -> WireClient {
-        if uri.tls {
-            throw Failure(description: "--uri asks for TLS; the operator commands speak plain TCP only (use a driver or mongofiles over TLS)")
+        if let options = uri.tls {
+            let transport: TLSTransport
+            do {
+                transport = try TLSTransport(host: uri.host, port: uri.port, options: options)
+            } catch let failure as TransportFailure {
+                throw Failure(description: "cannot connect to \(uri.address) over TLS: \(failure.closed ? "the daemon closed the connection" : failure.message)")
+            } catch {
+                throw Failure(description: "TLS setup for \(uri.address) failed: \(error)")
+            }
+            let client = WireClient(transport: transport, uri: uri)
+            try client.handshake()
+            return client
         }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -56,7 +65,7 @@ final class WireClient {
             if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
                 var one: Int32 = 1
                 _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-                let client = WireClient(fd: fd, uri: uri)
+                let client = WireClient(transport: PlainTransport(fd: fd), uri: uri)
                 try client.handshake()
                 return client
             }
@@ -143,17 +152,10 @@ final class WireClient {
     }
 
     private func send(_ buffer: ByteBuffer) throws {
-        try buffer.withUnsafeReadableBytes { bytes in
-            guard let base = bytes.baseAddress else { return }
-            var done = 0
-            while done < bytes.count {
-                let n = Glibc.send(fd, base + done, bytes.count - done, Int32(MSG_NOSIGNAL))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw Failure(description: "lost the connection to \(uri.address): \(String(cString: strerror(errno)))")
-                }
-                done += n
-            }
+        do {
+            try transport.send(buffer)
+        } catch let failure as TransportFailure {
+            throw Failure(description: "lost the connection to \(uri.address): \(failure.message)")
         }
     }
 
@@ -174,20 +176,13 @@ final class WireClient {
     }
 
     private func read(_ count: Int) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        var done = 0
-        try out.withUnsafeMutableBytes { bytes in
-            guard let base = bytes.baseAddress else { return }
-            while done < count {
-                let n = recv(fd, base + done, count - done, 0)
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else {
-                    throw Failure(description: "the daemon at \(uri.address) closed the connection"
-                                  + (done == 0 && nextRequestID <= 2 ? " (does it require TLS?)" : ""))
-                }
-                done += n
-            }
+        do {
+            return try transport.read(count)
+        } catch let failure as TransportFailure where failure.closed {
+            throw Failure(description: "the daemon at \(uri.address) closed the connection"
+                          + (nextRequestID <= 2 && uri.tls == nil ? " (does it require TLS? add tls=true to --uri)" : ""))
+        } catch let failure as TransportFailure {
+            throw Failure(description: "lost the connection to \(uri.address): \(failure.message)")
         }
-        return out
     }
 }
