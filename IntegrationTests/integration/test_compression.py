@@ -338,3 +338,36 @@ def test_server_status_counts_bytes_per_compressor(daemon, compressor) -> None:
             assert delta["compressor"]["bytesOut"] >= found.length - 25
         sock.sendall(op_msg({"dropDatabase": 1, "$db": "compression_counts"})[1])
         read_message(sock)
+
+
+def test_inflated_bytes_wait_for_the_incoming_budget(daemon_factory) -> None:
+    """Compressed frames of a few kilobytes that inflate to 6 MB each, from six connections at once,
+    under --maxIncomingBytesInFlight 4 MB: the inflations take turns (each is larger than the whole
+    budget, so one at a time) and every insert succeeds with its bytes intact; nothing deadlocks."""
+    import threading
+
+    d = daemon_factory("--maxIncomingBytesInFlight", str(4 << 20))
+    text = "z" * (6 << 20)
+    errors: list[BaseException] = []
+
+    def send(i: int) -> None:
+        try:
+            with d.connect_raw(timeout=60) as sock:
+                message = op_msg({"insert": f"bomb{i}", "documents": [{"_id": i, "t": text}], "$db": "inflate_budget"})[1]
+                _, data = compressed(message, "zlib")
+                assert len(data) < 64 * 1024
+                sock.sendall(data)
+                assert parse_op_msg_reply(unwrapped(read_message(sock)))["n"] == 1
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    with d.client() as c:
+        for i in range(6):
+            assert c.inflate_budget[f"bomb{i}"].find_one({"_id": i})["t"] == text
+        c.drop_database("inflate_budget")

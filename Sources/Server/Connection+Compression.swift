@@ -16,6 +16,19 @@ extension Connection {
         return (inflated, compressor)
     }
 
+    /// For an OP_COMPRESSED frame, when the server caps bytes in flight: waits until the inflated
+    /// message (its declared size, bounded by the message size limit) and its parsed copy fit in
+    /// ``inflatedBytes``, and returns the claim to hold until the reply is written. Without it a
+    /// few kilobytes of compressed zeros from many connections could each become a 48 MB
+    /// allocation that `--maxIncomingBytesInFlight` never saw.
+    func reserveInflation(for frame: borrowing WireFrame) async -> IncomingByteBudget.Reservation? {
+        guard frame.header.opCode == .compressed, let budget = inflatedBytes,
+              let declared = frame.body.getInteger(at: frame.body.readerIndex + 4, endianness: .little, as: Int32.self),
+              declared > 0 else { return nil }
+        let bytes = min(Int(declared), compression.maxMessageLength)
+        return await budget.reserve(bytes.multipliedReportingOverflow(by: 2).partialValue)
+    }
+
     /// `reply` (an encoded message) as it goes on the wire: compressed with `compressor` unless
     /// there is none or `request`'s command keeps its reply uncompressed.
     func wireReply(_ reply: ByteBuffer, to request: WireRequest, compressor: MessageCompressor?) -> ByteBuffer {

@@ -32,6 +32,9 @@ struct Connection {
     /// When set (and `executor` too), the connection task runs on its event loop and answers the
     /// requests this policy calls short there; the others run on `executor`.
     let inlinePolicy: InlinePolicy?
+    /// The server's cap on inflated OP_COMPRESSED bytes in flight (`--maxIncomingBytesInFlight`),
+    /// separate from the frame handler's budget (see ``reserveInflation(for:)``).
+    var inflatedBytes: IncomingByteBudget? = nil
 
     func run() async {
         let nio = channel.channel
@@ -70,6 +73,8 @@ struct Connection {
                         guard gate.enter() else { break }
                         let requestID = frame.header.requestID
                         let wireBytes = Int(frame.header.messageLength)
+                        let inflation = await reserveInflation(for: frame)
+                        defer { inflation?.release() }
                         // Parse, then let the frame go: a 48 MB insert should not be held twice
                         // (raw and parsed) while its documents are written.
                         let (plain, compressor) = try unwrap(consume frame)

@@ -32,6 +32,8 @@ public final class GridliteServer: Service, Sendable {
     public let boundPort: Int
     /// The shared request-byte budget, when one is configured.
     public let incomingBytes: IncomingByteBudget?
+    /// The cap on inflated OP_COMPRESSED bytes in flight (the same limit, its own budget).
+    public let inflatedBytes: IncomingByteBudget?
 
     /// Connections open right now (admitted, not yet closed).
     public var currentConnections: Int { openConnections.load(ordering: .relaxed) }
@@ -94,6 +96,7 @@ public final class GridliteServer: Service, Sendable {
         self.executor = executor
         self.boundPort = boundPort
         self.incomingBytes = incomingBytes
+        self.inflatedBytes = configuration.maxIncomingBytesInFlight.map { IncomingByteBudget(limit: $0) }
     }
 
     /// Accepts connections until graceful shutdown, then waits for every connection to finish.
@@ -121,7 +124,7 @@ public final class GridliteServer: Service, Sendable {
                                 channel: connection, transport: accepted.transport, dispatcher: self.dispatcher, hooks: self.hooks,
                                 counters: self.counters, compression: self.compression, logger: self.logger,
                                 drainLimit: self.configuration.shutdownDrainLimit, makeContext: self.makeContext,
-                                executor: self.executor, inlinePolicy: inline
+                                executor: self.executor, inlinePolicy: inline, inflatedBytes: self.inflatedBytes
                             ).run()
                             self.openConnections.subtract(1, ordering: .relaxed)
                         }

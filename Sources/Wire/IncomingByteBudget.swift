@@ -104,6 +104,19 @@ public final class IncomingByteBudget: Sendable {
         return .granted(Reservation(bytes: bytes, budget: self))
     }
 
+    /// Claims `bytes`, waiting (without blocking a thread) until they fit or nothing else is held.
+    /// For memory a request is about to allocate outside the frame handler (an OP_COMPRESSED
+    /// message's inflated copy): the connection asks before inflating, holding nothing of this
+    /// budget while it waits, so waiters cannot deadlock each other.
+    public func reserve(_ bytes: Int) async -> Reservation {
+        await withCheckedContinuation { continuation in
+            switch request(bytes, onGrant: { continuation.resume(returning: $0) }) {
+            case .granted(let reservation): continuation.resume(returning: reservation)
+            case .queued: break
+            }
+        }
+    }
+
     /// Claims `bytes` unconditionally: for bytes already in memory (a frame that arrived whole).
     public func charge(_ bytes: Int) -> Reservation {
         let bytes = max(0, bytes)

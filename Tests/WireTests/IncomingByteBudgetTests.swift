@@ -62,4 +62,23 @@ import Wire
         }
         #expect(budget.bytesInUse == 0)
     }
+
+    @Test func reserveWaitsForReleasedBytes() async {
+        let budget = IncomingByteBudget(limit: 100)
+        let first = await budget.reserve(80)  // fits: granted at once
+        #expect(budget.bytesInUse == 80)
+        let waiter = Task { await budget.reserve(50) }
+        while budget.waitingReaders == 0 { await Task.yield() }
+        #expect(budget.bytesInUse == 80)
+        first.release()
+        let second = await waiter.value
+        #expect(second.bytes == 50 && budget.bytesInUse == 50)
+        second.release()
+        // larger than the whole budget: granted when nothing else is held
+        let huge = await budget.reserve(1_000)
+        #expect(huge.bytes == 1_000)
+        huge.release()
+        #expect(budget.bytesInUse == 0)
+    }
 }
+
