@@ -26,6 +26,9 @@ let package = Package(
         // The HTTP gateway's server; default traits off (no swift-configuration, no full Foundation).
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // HTTPRequestPart/HTTPResponsePart for the gateway's own channel handler (100-continue); already
+        // in the graph through Hummingbird, so it adds no build time.
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         // The Prometheus exporter the executable bootstraps behind GET /metrics.
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // PostgreSQL wire client with a connection pool; only PostgresStorage imports it.
@@ -147,6 +150,7 @@ let package = Package(
             "BSON", "Query", "Storage",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),

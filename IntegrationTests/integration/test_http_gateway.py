@@ -472,6 +472,42 @@ def test_curl_range_and_resume(gw, mongo, dbname, tmp_path):
     assert f"content-length: {len(data)}" in head.lower()
 
 
+def read_head(sock: socket.socket) -> bytes:
+    """Bytes up to and including the first blank line (one response head)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        piece = sock.recv(1)
+        assert piece, f"closed after {data!r}"
+        data += piece
+    return data
+
+
+def test_expect_100_continue_gets_an_interim_response(gw, mongo, dbname, tmp_path):
+    # As nginx: `Expect: 100-continue` is answered with `100 Continue` before the body is sent, so
+    # curl (which asks for it on uploads and otherwise waits up to 1 s) sends the body at once.
+    import base64
+
+    from conftest import TEST_AUTH, TEST_PASSWORD, TEST_USER
+    body = os.urandom(300_000)
+    auth = ""
+    if TEST_AUTH:
+        auth = "Authorization: Basic " + base64.b64encode(f"{TEST_USER}:{TEST_PASSWORD}".encode()).decode() + "\r\n"
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=10) as sock:
+        sock.sendall((f"PUT /{dbname}/fs/name/expect.bin HTTP/1.1\r\nHost: t\r\nContent-Length: {len(body)}\r\n"
+                      f"Expect: 100-continue\r\n{auth}\r\n").encode())
+        assert read_head(sock) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        assert read_head(sock).startswith(b"HTTP/1.1 201 ")
+    assert gridfs.GridFSBucket(mongo[dbname]).open_download_stream_by_name("expect.bin").read() == body
+    if shutil.which("curl"):
+        local = tmp_path / "up.bin"
+        local.write_bytes(body)
+        out = subprocess.run(["curl", "-sv", "-o", "/dev/null", "-T", str(local), f"{gw.base}/{dbname}/fs/name/curl.bin"],
+                             capture_output=True, text=True, timeout=60)
+        assert "Expect: 100-continue" in out.stderr and "HTTP/1.1 100 Continue" in out.stderr, out.stderr
+        assert "HTTP/1.1 201" in out.stderr and "Done waiting for 100-continue" not in out.stderr
+
+
 def test_concurrent_range_reads_during_an_upload(gw, mongo, dbname):
     data = os.urandom(3 * CHUNK)
     fid = put_pymongo(mongo, dbname, "steady.bin", data)

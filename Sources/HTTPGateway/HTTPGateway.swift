@@ -36,7 +36,7 @@ public struct HTTPGateway: Service {
         application = Application(
             responder: responder,
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [ConnectionCounter(metrics: metrics)], idleTimeout: .seconds(300))),
+                additionalChannelHandlers: [ConnectionCounter(metrics: metrics), ExpectContinueHandler()], idleTimeout: .seconds(300))),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port),
                                                     serverName: "gridlite"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? settings.port) },
