@@ -1,7 +1,9 @@
 """`make bench-tls`: what TLS costs, as ratios against plain measured in the same run on the same
 daemon (`--tlsMode allowTLS` serves both on one port).
 
-- throughput: a 256 MiB GridFS upload and download with pymongo, plain and TLS, alternating;
+- throughput: a 256 MiB GridFS upload and download with pymongo, plain and TLS, alternating; the
+  same with libmongoc (bench/c/gridfs_bench.c), whose TLS is OpenSSL in C (pymongo's is bounded by
+  Python's ssl reading, see the socket anchor row);
 - connection rate: new TCP connections that each do one `hello` and close (plain), and the same
   with a full TLS handshake first (TLS), for a fixed time each, alternating;
 - handshake matrix (issue 11): what a driver's new pooled connection costs — `hello` + `ping`, or
@@ -174,6 +176,27 @@ def socket_anchor(size: int, certfile: str | None, cafile: str | None) -> float:
     return size / MiB / elapsed
 
 
+def c_client(work: Path) -> Path:
+    """bench/c/gridfs_bench.c compiled here (libmongoc, the C driver: TLS through OpenSSL in C)."""
+    binary = work / "gridfs_bench"
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libmongoc-1.0", "libcrypto"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    subprocess.run([os.environ.get("CC", "cc"), "-O2", "-std=gnu11", "-o", str(binary),
+                    str(ROOT / "bench" / "c" / "gridfs_bench.c"), *flags], check=True)
+    return binary
+
+
+def c_round_trip(binary: Path, uri: str, mib: int) -> tuple[float, float]:
+    """libmongoc GridFS upload and download MiB/s (SHA-256 checked outside the timed parts)."""
+    out = subprocess.run([str(binary), "gridfs", uri, str(mib)], capture_output=True, text=True, timeout=1800)
+    if out.returncode != 0:
+        raise RuntimeError(f"gridfs_bench failed: {out.stderr.strip()[-300:]}")
+    found = json.loads(out.stdout)
+    if not found.get("sha256_ok"):
+        raise ValueError("libmongoc round trip over TLS: SHA-256 differs")
+    return found["up_mibs"], found["down_mibs"]
+
+
 def handshake_matrix(binary: str, work: Path, pki, plain_port: int, context: ssl.SSLContext, runs: int,
                      seconds: float, threads: int = 4) -> dict[str, list[float]]:
     """Connections per second of a pooled-connection handshake: {plain, TLS} x {no auth, SCRAM-SHA-256}.
@@ -282,6 +305,16 @@ def main() -> int:
             order = (("plain", None), ("tls", context)) if run % 2 == 0 else (("tls", context), ("plain", None))
             for kind, ctx in order:
                 results[f"{kind}_conn"].append(connection_rate(port, ctx, args.seconds))
+        # The C driver, plain and TLS alternating: a client whose TLS reading is not Python's.
+        c_binary = c_client(work)
+        for key in ("plain_c_up", "plain_c_down", "tls_c_up", "tls_c_down"):
+            results[key] = []
+        for run in range(args.runs):
+            order = (("plain", uri), ("tls", f"{uri}?tls=true&tlsCAFile={pki.ca}"))
+            for kind, target in (order if run % 2 == 0 else tuple(reversed(order))):
+                up, down = c_round_trip(c_binary, target, args.mib)
+                results[f"{kind}_c_up"].append(up)
+                results[f"{kind}_c_down"].append(down)
         matrix = handshake_matrix(args.gridlite, work, pki, port, context, args.runs, args.seconds)
         load_after = os.getloadavg()
 
@@ -289,6 +322,8 @@ def main() -> int:
         rows = [
             ("upload (MiB/s)", med["plain_up"], med["tls_up"]),
             ("download (MiB/s)", med["plain_down"], med["tls_down"]),
+            ("libmongoc upload (MiB/s)", med["plain_c_up"], med["tls_c_up"]),
+            ("libmongoc download (MiB/s)", med["plain_c_down"], med["tls_c_down"]),
             ("connections/s (connect + hello + close)", med["plain_conn"], med["tls_conn"]),
             ("socket anchor: Python recv_into from a bare sender (MiB/s)", med["plain_anchor"], med["tls_anchor"]),
             ("download: pymongo client CPU / wall", statistics.median(CPU["plain_client"]), statistics.median(CPU["tls_client"])),
