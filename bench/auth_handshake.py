@@ -50,7 +50,7 @@ def free_port() -> int:
 def start(binary: str, workdir: str, *extra: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     log = open(os.path.join(workdir, "log"), "ab")
-    process = subprocess.Popen([binary, "serve", "--no-http", "--port", str(port), "--data-dir", os.path.join(workdir, "data"),
+    process = subprocess.Popen([binary, "serve", "--port", str(port), "--data-dir", os.path.join(workdir, "data"),
                                 "--log-level", "warning", "--no-http", *extra], stdout=log, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

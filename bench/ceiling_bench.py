@@ -186,6 +186,16 @@ def small_files(uri: str, pid: int, files: list[bytes]) -> dict:
     return result
 
 
+def build_c_client(workdir: Path) -> Path:
+    """bench/c/gridfs_bench.c compiled into `workdir` (libmongoc's GridFS bucket API; also tls_bench.py)."""
+    binary = workdir / "gridfs_bench"
+    cflags = subprocess.run(["pkg-config", "--cflags", "--libs", "libmongoc-1.0", "libcrypto"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    subprocess.run([os.environ.get("CC", "cc"), "-O2", "-std=gnu11", "-o", str(binary),
+                    str(ROOT / "bench" / "c" / "gridfs_bench.c"), *cflags], check=True)
+    return binary
+
+
 def c_roundtrip(binary: Path, uri: str, mib: int) -> dict:
     out = subprocess.run([str(binary), "gridfs", uri, str(mib)], capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:
@@ -263,11 +273,7 @@ def main() -> int:
 
     multiprocessing.get_context("forkserver").set_forkserver_preload(["pymongo", "gridfs"])
     workdir = Path(tempfile.mkdtemp(prefix="gridlite-bench16-"))
-    c_binary = workdir / "gridfs_bench"
-    cflags = subprocess.run(["pkg-config", "--cflags", "--libs", "libmongoc-1.0", "libcrypto"],
-                            capture_output=True, text=True, check=True).stdout.split()
-    subprocess.run([os.environ.get("CC", "cc"), "-O2", "-std=gnu11", "-o", str(c_binary),
-                    str(ROOT / "bench" / "c" / "gridfs_bench.c"), *cflags], check=True)
+    c_binary = build_c_client(workdir)
     load_before = os.getloadavg()
     started = time.monotonic()
     large = os.urandom(args.large_mib * MiB)

@@ -43,6 +43,7 @@ from tls_support import make_pki  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 import auth_handshake  # noqa: E402
+from ceiling_bench import build_c_client, c_roundtrip  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -176,49 +177,15 @@ def socket_anchor(size: int, certfile: str | None, cafile: str | None) -> float:
     return size / MiB / elapsed
 
 
-def c_client(work: Path) -> Path:
-    """bench/c/gridfs_bench.c compiled here (libmongoc, the C driver: TLS through OpenSSL in C)."""
-    binary = work / "gridfs_bench"
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libmongoc-1.0", "libcrypto"],
-                           capture_output=True, text=True, check=True).stdout.split()
-    subprocess.run([os.environ.get("CC", "cc"), "-O2", "-std=gnu11", "-o", str(binary),
-                    str(ROOT / "bench" / "c" / "gridfs_bench.c"), *flags], check=True)
-    return binary
-
-
-def c_round_trip(binary: Path, uri: str, mib: int) -> tuple[float, float]:
-    """libmongoc GridFS upload and download MiB/s (SHA-256 checked outside the timed parts)."""
-    out = subprocess.run([str(binary), "gridfs", uri, str(mib)], capture_output=True, text=True, timeout=1800)
-    if out.returncode != 0:
-        raise RuntimeError(f"gridfs_bench failed: {out.stderr.strip()[-300:]}")
-    found = json.loads(out.stdout)
-    if not found.get("sha256_ok"):
-        raise ValueError("libmongoc round trip over TLS: SHA-256 differs")
-    return found["up_mibs"], found["down_mibs"]
-
-
 def handshake_matrix(binary: str, work: Path, pki, plain_port: int, context: ssl.SSLContext, runs: int,
                      seconds: float, threads: int = 4) -> dict[str, list[float]]:
     """Connections per second of a pooled-connection handshake: {plain, TLS} x {no auth, SCRAM-SHA-256}.
     No auth runs against the first daemon (allowTLS); auth against a second one with --auth (allowTLS)."""
     secured_dir = work / "auth"
     secured_dir.mkdir()
-    log = open(secured_dir / "log", "ab")
-    port = auth_handshake.free_port()
-    secured = subprocess.Popen(
-        [binary, "serve", "--no-http", "--port", str(port), "--data-dir", str(secured_dir / "data"),
-         "--log-level", "warning", "--auth", "--tlsMode", "allowTLS", "--tlsCertificateKeyFile", pki.server],
-        stdout=log, stderr=log)
+    secured, port = auth_handshake.start(binary, str(secured_dir), "--auth", "--tlsMode", "allowTLS",
+                                         "--tlsCertificateKeyFile", pki.server)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit((secured_dir / "log").read_text())
-                time.sleep(0.05)
         with MongoClient("127.0.0.1", port) as anonymous:  # the localhost exception: the first user
             anonymous.admin.command("createUser", auth_handshake.USER, pwd=auth_handshake.PASSWORD, roles=["root"])
         cells = {"plain": (plain_port, False, None), "plain+auth": (port, True, None),
@@ -236,7 +203,6 @@ def handshake_matrix(binary: str, work: Path, pki, plain_port: int, context: ssl
             secured.wait(timeout=15)
         except subprocess.TimeoutExpired:
             secured.kill()
-        log.close()
 
 
 def print_matrix(matrix: dict[str, list[float]]) -> None:
@@ -306,15 +272,15 @@ def main() -> int:
             for kind, ctx in order:
                 results[f"{kind}_conn"].append(connection_rate(port, ctx, args.seconds))
         # The C driver, plain and TLS alternating: a client whose TLS reading is not Python's.
-        c_binary = c_client(work)
+        c_binary = build_c_client(work)
         for key in ("plain_c_up", "plain_c_down", "tls_c_up", "tls_c_down"):
             results[key] = []
         for run in range(args.runs):
             order = (("plain", uri), ("tls", f"{uri}?tls=true&tlsCAFile={pki.ca}"))
             for kind, target in (order if run % 2 == 0 else tuple(reversed(order))):
-                up, down = c_round_trip(c_binary, target, args.mib)
-                results[f"{kind}_c_up"].append(up)
-                results[f"{kind}_c_down"].append(down)
+                found = c_roundtrip(c_binary, target, args.mib)  # SHA-256 checked
+                results[f"{kind}_c_up"].append(found["c_up"])
+                results[f"{kind}_c_down"].append(found["c_down"])
         matrix = handshake_matrix(args.gridlite, work, pki, port, context, args.runs, args.seconds)
         load_after = os.getloadavg()
 
