@@ -71,7 +71,10 @@ enum DocumentEditor {
             throw QueryError.badValue("can't backfill array to larger than \(maxBackfill) elements")
         }
         var out = arr
-        let current: BSONValue? = idx < arr.count ? arr[idx] : nil
+        // Spelled out: in `idx < arr.count ? arr[idx] : nil` the literal `nil` is typed as BSONValue
+        // (ExpressibleByNilLiteral → .null), so a missing element read as a present null
+        // (FuzzQuery: `$unset` past the end trapped; `$inc` past the end saw null).
+        let current: BSONValue? = idx < arr.count ? .some(arr[idx]) : .none
         if i == path.count - 1 {
             switch try body(current) {
             case .keep: return nil

@@ -5,6 +5,11 @@ import Testing
 @Suite struct UpdateSpecTests {
     /// (update, source, expected result, modified) — results compared bytewise (order matters).
     static let cases: [(String, String, String, Bool)] = [
+        // past the end of an array: nothing to unset; $inc/$max pad with null as mongod (FuzzQuery)
+        ("{\"$unset\": {\"a.5\": 1}}", "{\"_id\": 1, \"a\": [1]}", "{\"_id\": 1, \"a\": [1]}", false),
+        ("{\"$inc\": {\"a.3\": 2}}", "{\"_id\": 1, \"a\": [1]}", "{\"_id\": 1, \"a\": [1, null, null, 2]}", true),
+        ("{\"$max\": {\"a.1\": 7}}", "{\"_id\": 1, \"a\": [1]}", "{\"_id\": 1, \"a\": [1, 7]}", true),
+        ("{\"$unset\": {\"a.0\": 1}}", "{\"_id\": 1, \"a\": [1, 2]}", "{\"_id\": 1, \"a\": [null, 2]}", true),
         // replacement
         ("{\"x\": 1}", "{\"_id\": 1, \"a\": 2}", "{\"_id\": 1, \"x\": 1}", true),
         ("{\"x\": 1, \"_id\": 1}", "{\"_id\": 1, \"a\": 2}", "{\"_id\": 1, \"x\": 1}", true),
