@@ -199,7 +199,7 @@ public enum BSONValue: Sendable, Hashable {
 }
 
 extension BSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
-    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByNilLiteral
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
     /// Integer literals become int32 when they fit, else int64.
@@ -209,5 +209,5 @@ extension BSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(floatLiteral value: Double) { self = .double(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: BSONValue...) { self = .array(elements) }
-    public init(nilLiteral: ()) { self = .null }
+
 }

@@ -16,7 +16,7 @@ struct BSONBuilderTests {
         ("objectId", .objectId(ObjectId(hex: "56e1fc72e0c917e9c4714161")!)),
         ("bool", true),
         ("datetime", .datetime(-1)),
-        ("null", nil),
+        ("null", .null),
         ("regex", .regex(BSONRegex(pattern: "^a.*b$", options: "ix"))),
         ("dbPointer", .dbPointer(BSONDBPointer(ref: "db.c", id: ObjectId(hex: "56e1fc72e0c917e9c4714161")!))),
         ("javascript", .javascript("function() {}")),

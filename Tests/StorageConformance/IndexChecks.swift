@@ -71,7 +71,7 @@ extension StorageConformance {
                    "failed writes leave nothing behind")
         // Missing fields index as null: two documents without `a` collide.
         r = try await engine.insert([["_id": 10], ["_id": 11]], into: c, ordered: true)
-        try expect(r.inserted == 1 && r.writeErrors.first?.keyValue == ["a": nil], "missing field is null in a unique index: \(r)")
+        try expect(r.inserted == 1 && r.writeErrors.first?.keyValue == ["a": .null], "missing field is null in a unique index: \(r)")
         // A unique index cannot be built over duplicates.
         _ = try await engine.insert([["_id": 20, "b": 1], ["_id": 21, "b": 1]], into: c, ordered: true)
         try await expectError(11000) { _ = try await engine.createIndexes([indexSpec("b_1", [("b", 1)], unique: true)], on: c) }
