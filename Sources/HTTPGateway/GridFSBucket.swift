@@ -53,7 +53,10 @@ public struct GridFSBucket: Sendable {
         guard file.length > 0, range.count > 0, range.first >= 0, range.last < file.length else { return }
         let lastChunk = range.last / file.chunkSize
         var next = range.first / file.chunkSize
-        let batchBytes = max(1, batchBytes)
+        let fullBatch = max(1, batchBytes)
+        // The first batch is one chunk: its bytes are on their way to the client (on the event
+        // loop's thread) while the next batch is read, instead of after the whole batch.
+        var batchBytes = 1
         // Where the last chunk the range touches ends (no overflow: lastChunk * chunkSize <= range.last).
         let end = lastChunk * file.chunkSize + file.expectedSize(ofChunk: lastChunk)
         while next <= lastChunk {
@@ -75,6 +78,7 @@ public struct GridFSBucket: Sendable {
             buffer.moveReaderIndex(forwardBy: from)
             try await body(buffer)
             next = after
+            batchBytes = fullBatch
         }
     }
 
