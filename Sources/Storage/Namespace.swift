@@ -44,15 +44,20 @@ public struct Namespace: Sendable, Hashable, CustomStringConvertible, Comparable
         guard name.utf8.count < 64 else {
             throw StorageError(.invalidNamespace, "db name must be at most 63 characters, found: \(name.utf8.count)")
         }
-        for c in name.unicodeScalars where "/\\. \"$\0".unicodeScalars.contains(c) {
+        // Byte checks (every forbidden character is ASCII, and no byte of a multi-byte UTF-8
+        // sequence is): these run on every command, and Foundation's substring search cost ~2 %
+        // of a small read's CPU.
+        if name.utf8.contains(where: { Self.forbiddenInDatabaseName.contains($0) }) {
             throw StorageError(.invalidNamespace, "Invalid database name: '\(name)'")
         }
     }
 
+    private static let forbiddenInDatabaseName: [UInt8] = Array("/\\. \"$\0".utf8)
+
     /// MongoDB's collection-name rules: non-empty, no NUL, no `$` (except oplog names), not `system.` for clients.
     public static func checkCollectionName(_ name: String) throws(StorageError) {
         guard !name.isEmpty else { throw StorageError(.invalidNamespace, "Invalid namespace specified: collection name is empty") }
-        guard !name.contains("\0"), !name.contains("$") else {
+        guard !name.utf8.contains(where: { $0 == 0 || $0 == UInt8(ascii: "$") }) else {
             throw StorageError(.invalidNamespace, "Invalid collection name: \(name)")
         }
         guard !name.hasPrefix(".") && !name.hasSuffix(".") else {
