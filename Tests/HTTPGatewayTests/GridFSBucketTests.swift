@@ -48,6 +48,10 @@ import Testing
         var pieces: [Int] = []
         try await bucket.read(file, range: ByteRange(first: 10, last: 2500), batchBytes: 1) { pieces.append($0.readableBytes) }
         #expect(pieces == [990, 1000, 501])
+        // The first batch is one chunk (it is sent while the rest is read), then full batches.
+        pieces = []
+        try await bucket.read(file, range: ByteRange(first: 500, last: 9999), batchBytes: 4000) { pieces.append($0.readableBytes) }
+        #expect(pieces == [500, 4000, 4000, 1000])
         #expect(try await bucket.delete(id: file.id))
         #expect(try await bucket.file(id: file.id) == nil)
         #expect(try await !bucket.delete(id: file.id))
