@@ -197,6 +197,9 @@ def build_c_client(workdir: Path) -> Path:
 
 
 def c_roundtrip(binary: Path, uri: str, mib: int) -> dict:
+    # Dirty pages left by the workloads before (hundreds of MiB) would otherwise be written back
+    # during this upload on one server and not the other: every 1 GiB round trip starts clean.
+    os.sync()
     out = subprocess.run([str(binary), "gridfs", uri, str(mib)], capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:
         raise RuntimeError(f"gridfs_bench failed: {out.stderr.strip()[-300:]}")
@@ -208,6 +211,7 @@ def c_roundtrip(binary: Path, uri: str, mib: int) -> dict:
 
 def machine_limits(binary: Path, workdir: Path, mib: int) -> dict:
     target = workdir / "dd.bin"
+    os.sync()
     out = subprocess.run(["dd", "if=/dev/zero", f"of={target}", "bs=1M", f"count={mib}", "conv=fsync"],
                          capture_output=True, text=True)
     target.unlink(missing_ok=True)

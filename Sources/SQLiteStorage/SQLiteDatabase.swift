@@ -107,7 +107,8 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// WAL pages a short inline write is assumed to add at most (4 MiB of 4 KiB pages; inline
-    /// requests are at most 64 KiB).
+    /// requests are at most 512 KiB, and a GridFS chunk's payload goes to a segment file, not
+    /// the WAL).
     static let inlineWriteMarginPages = 1024
 
     /// Runs `body` on the writer inside `BEGIN IMMEDIATE … COMMIT` (ROLLBACK when it throws).

@@ -17,8 +17,10 @@ import Commands
 /// sorts, updates, deletes, aggregations, large inserts, administration — runs on the executor, as
 /// every request did before.
 public struct InlinePolicy: Sendable {
-    /// Largest request (bytes on the wire) answered inline.
-    public var maxRequestBytes = 64 * 1024
+    /// Largest request (bytes on the wire) answered inline: one default-size GridFS chunk insert
+    /// (255 KiB, as libmongoc and mongofiles send each chunk) fits, so a streamed upload costs one
+    /// thread switch per chunk instead of ~4.5 (docs/performance.md, "libmongoc uploads").
+    public var maxRequestBytes = 512 * 1024
     /// Cap on the bytes of an inline `find`'s first batch (the rest comes by `getMore`).
     public var firstBatchBytes = 1 << 20
     /// Largest reply assembled inline; a larger deferred batch is read on the executor.
