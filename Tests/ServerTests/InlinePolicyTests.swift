@@ -23,8 +23,10 @@ import Testing
     @Test func smallInsertsRunInlineLargeOnesOnTheExecutor() throws {
         let doc: BSONDocument = ["_id": .int32(1), "x": "y"]
         #expect(try place(["insert": "c"], sequences: ["documents": [doc]]) == .inline)
-        #expect(try place(["insert": "c"], bytes: 64 * 1024) == .inline)
-        #expect(try place(["insert": "c"], bytes: 64 * 1024 + 1) == .executor)
+        // One default-size GridFS chunk per insert (libmongoc, mongofiles): 255 KiB and its envelope.
+        #expect(try place(["insert": "fs.chunks"], bytes: 255 * 1024 + 200) == .inline)
+        #expect(try place(["insert": "c"], bytes: 512 * 1024) == .inline)
+        #expect(try place(["insert": "c"], bytes: 512 * 1024 + 1) == .executor)
         var readOnly = InlinePolicy()
         readOnly.allowsWrites = false
         let request = try CommandRequest(body: ["insert": "c", "$db": "db"], database: "db")
@@ -90,6 +92,6 @@ import Testing
         ] {
             #expect(try place(body) == .executor, "\(body)")
         }
-        #expect(try place(["ping": .int32(1)], bytes: 100_000) == .executor)
+        #expect(try place(["ping": .int32(1)], bytes: 512 * 1024 + 1) == .executor)
     }
 }
