@@ -222,6 +222,7 @@ let package = Package(
         .testTarget(name: "StorageConformanceTests", dependencies: [
             "StorageConformance", "Storage", "SQLiteStorage", "MemoryStorage", "PostgresStorage", "BSON",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "CommandsTests", dependencies: [
             "Commands", "Storage", "Executors", "BSON", "SQLiteStorage", "MemoryStorage",

@@ -1,4 +1,5 @@
 import BSON
+import PostgresNIO
 import Query
 import Storage
 
@@ -18,13 +19,31 @@ struct PGScanner: RecordScanner {
     /// budgeted batch is sized from its first statement (a download's getMore is one range query
     /// instead of a 16-row probe and a second statement).
     var averageHint: Int?
+    /// Set for a deferred read (``PGDeferredChunks``): the visitor gets stand-in documents and
+    /// the row's deferred document waits here for the caller's `take`.
+    var deferred: PGDeferredChunks.Slot?
 
-    init(session: PGSession, entry: PGCollection, lockRows: Bool, budget: (count: Int, bytes: Int)? = nil, averageHint: Int? = nil) {
+    init(session: PGSession, entry: PGCollection, lockRows: Bool, budget: (count: Int, bytes: Int)? = nil, averageHint: Int? = nil,
+         deferred: PGDeferredChunks.Slot? = nil) {
         self.session = session
         self.entry = entry
         self.lockRows = lockRows
         self.budget = budget
         self.averageHint = averageHint.map { max(1, $0) }
+        self.deferred = deferred
+    }
+
+    /// The document in a row's `doc` cell (deferred when this scan defers), and its real size.
+    private func document(_ row: PostgresRandomAccessRow, _ column: Int, _ id: RecordID) throws -> (BSONDocument, Int) {
+        if let deferred {
+            guard column < row.count, let cell = row[column].bytes, let (stub, document) = PGDeferredChunks.read(cell) else {
+                throw damaged(id)
+            }
+            deferred.current = document
+            return (stub, document.byteCount)
+        }
+        guard let doc = row.bytes(column).flatMap({ BSONDocument(storedBytes: $0) }) else { throw damaged(id) }
+        return (doc, doc.bytes.count)
     }
 
     /// The first page's size; pages then double up to ``maxPage``. Locking scans start at one row
@@ -77,9 +96,9 @@ struct PGScanner: RecordScanner {
                 for result in rows {
                     let row = result.makeRandomAccess()
                     let id = row.int(1)
-                    guard let doc = row.bytes(2).flatMap({ BSONDocument(storedBytes: $0) }) else { throw damaged(id) }
+                    let (doc, size) = try document(row, 2, id)
                     tally.rows += 1
-                    tally.bytes += doc.bytes.count
+                    tally.bytes += size
                     let step = try visit(id, doc)
                     if step == .stopBefore { return }
                     position.lastRecord = id
@@ -184,14 +203,14 @@ struct PGScanner: RecordScanner {
                 session.stalePlan = true
                 throw StalePlan()
             }
-            let rows = checked ? fetched.filter { $0.bytes(2) != nil } : fetched
+            let rows = checked ? fetched.filter { $0.makeRandomAccess()[2].bytes != nil } : fetched
             for result in rows {
                 let row = result.makeRandomAccess()
                 let key = row.bytes(0) ?? []
                 let id = row.int(1)
-                guard let doc = row.bytes(2).flatMap({ BSONDocument(storedBytes: $0) }) else { throw damaged(id) }
+                let (doc, size) = try document(row, 2, id)
                 tally.rows += 1
-                tally.bytes += doc.bytes.count
+                tally.bytes += size
                 let step = try visit(id, doc)
                 if step == .stopBefore { return false }
                 position.lastKey = key

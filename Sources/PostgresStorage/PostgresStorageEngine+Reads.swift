@@ -25,9 +25,15 @@ extension PostgresStorageEngine {
             }
             guard let limits = query.firstBatch, limits.count > 0 else { return .scanning(entry, progress, nil) }
             let before = progress
+            if PGDeferredChunks.canDefer(entry, query.filter) {
+                let slot = PGDeferredChunks.Slot()
+                let scanner = PGScanner(session: s, entry: entry, lockRows: false, budget: (limits.count, limits.bytes), deferred: slot)
+                let docs = try progress.next(scanner, maxCount: limits.count, maxBytes: limits.bytes) { _, _ in try slot.take() }
+                return .scanning(entry, before, PostgresCursor.Prefetched(limits: limits, batch: .deferred(docs), progress: progress))
+            }
             let scanner = PGScanner(session: s, entry: entry, lockRows: false, budget: (limits.count, limits.bytes))
             let docs = try progress.next(scanner, maxCount: limits.count, maxBytes: limits.bytes)
-            return .scanning(entry, before, PostgresCursor.Prefetched(limits: limits, documents: docs, progress: progress))
+            return .scanning(entry, before, PostgresCursor.Prefetched(limits: limits, batch: .documents(docs), progress: progress))
         } }
         switch start {
         case .empty: return ArrayCursor([])
@@ -64,10 +70,39 @@ extension PostgresStorageEngine {
             return (docs, progress)
         }
     }
+
+    /// ``nextBatch(_:progress:maxCount:maxBytes:averageHint:)`` as deferred documents
+    /// (``PGDeferredChunks``: GridFS chunks, each copied once, into the reply).
+    func nextDeferredBatch(_ entry: PGCollection, progress: QueryProgress, maxCount: Int, maxBytes: Int, averageHint: Int?) async throws
+        -> ([DeferredDocument], QueryProgress)
+    {
+        try await withSession { s in
+            var progress = progress
+            let slot = PGDeferredChunks.Slot()
+            let scanner = PGScanner(session: s, entry: entry, lockRows: false, budget: (maxCount, maxBytes), averageHint: averageHint,
+                                    deferred: slot)
+            let docs = try progress.next(scanner, maxCount: maxCount, maxBytes: maxBytes) { _, _ in try slot.take() }
+            return (docs, progress)
+        }
+    }
+
+    /// Whether the collection's catalog row is still the one `entry` was read from (not dropped,
+    /// nor dropped and made again): a batch read ahead is handed out only then.
+    func stillExists(_ entry: PGCollection) async throws -> Bool {
+        try await withSession { s in
+            try s.query("SELECT 1 FROM gl_collections WHERE id = $1", [.int(entry.id)]).first != nil
+        }
+    }
 }
 
 /// A cursor over a PostgreSQL query: it holds only the query's position (no transaction, no
 /// server-side cursor), so an idle cursor pins nothing in PostgreSQL.
+///
+/// A GridFS download (deferred batches, ``PGDeferredChunks``) reads one batch ahead: as a batch
+/// goes to the client, the next one is read from PostgreSQL, so the client's receiving and
+/// PostgreSQL's reading overlap instead of taking turns (docs/scaling.md, "Downloads"). The batch
+/// read ahead is handed out only if the next request's limits allow it and the collection still
+/// exists then; otherwise (or if the read failed) it is dropped and the batch read as before.
 actor PostgresCursor: DocumentCursor {
     private let engine: PostgresStorageEngine
     private let query: FindQuery
@@ -77,15 +112,22 @@ actor PostgresCursor: DocumentCursor {
     private var returned = false
     /// The average document size of the last batch (see ``PGScanner/averageHint``).
     private var averageSize: Int?
+    /// A batch as read: documents, or deferred documents (GridFS chunks).
+    enum Batch: Sendable {
+        case documents([BSONDocument])
+        case deferred([DeferredDocument])
+    }
     /// A first batch read with the plan, and the progress after it.
     struct Prefetched: Sendable {
         let limits: BatchLimits
-        let documents: [BSONDocument]
+        let batch: Batch
         let progress: QueryProgress
     }
     /// Handed out by the first ``nextBatch(maxCount:maxBytes:)`` that asks for exactly its limits;
     /// otherwise dropped and that batch read from the progress before it.
     private var prefetched: Prefetched?
+    /// The next deferred batch, being read (with the limits it was read with).
+    private var readAhead: (limits: BatchLimits, task: Task<([DeferredDocument], QueryProgress), any Error>)?
     /// The query planned again (its plan went stale before anything was returned).
     private var replanned: (any DocumentCursor)?
 
@@ -99,13 +141,15 @@ actor PostgresCursor: DocumentCursor {
 
     func nextBatch(maxCount: Int, maxBytes: Int) async throws -> [BSONDocument] {
         if let replanned { return try await replanned.nextBatch(maxCount: maxCount, maxBytes: maxBytes) }
-        if let first = prefetched {
-            prefetched = nil
-            if progress != nil, first.limits == BatchLimits(count: maxCount, bytes: maxBytes) {
-                progress = first.progress
-                returned = returned || !first.documents.isEmpty
-                if !first.documents.isEmpty { averageSize = first.documents.reduce(0) { $0 + $1.bytes.count } / first.documents.count }
-                return first.documents
+        dropReadAhead()
+        if let first = takePrefetched(BatchLimits(count: maxCount, bytes: maxBytes)) {
+            switch first {
+            case .documents(let docs):
+                noteBatch(docs.count, docs.reduce(0) { $0 + $1.bytes.count })
+                return docs
+            case .deferred(let docs):
+                noteBatch(docs.count, docs.reduce(0) { $0 + $1.byteCount })
+                return try docs.map { try $0.materialize() }
             }
         }
         guard let current = progress, !current.isFinished else { return [] }
@@ -113,21 +157,104 @@ actor PostgresCursor: DocumentCursor {
             let (docs, next) = try await engine.nextBatch(entry, progress: current, maxCount: maxCount, maxBytes: maxBytes,
                                                           averageHint: averageSize)
             progress = next
-            if !docs.isEmpty { averageSize = docs.reduce(0) { $0 + $1.bytes.count } / docs.count }
-            returned = returned || !docs.isEmpty
+            noteBatch(docs.count, docs.reduce(0) { $0 + $1.bytes.count })
             return docs
         } catch is StalePlan {
-            // An index the plan took as single-key turned multikey (``StalePlan``). Before any
-            // document went out the query is planned again; afterwards it cannot go on.
-            guard !returned else {
-                progress = nil
-                throw MongoError(.queryPlanKilled, "an index of \(entry.namespace) became multikey during the query")
-            }
-            let fresh = try await engine.find(query)
-            replanned = fresh
-            progress = nil
-            return try await fresh.nextBatch(maxCount: maxCount, maxBytes: maxBytes)
+            return try await replan().nextBatch(maxCount: maxCount, maxBytes: maxBytes)
         }
+    }
+
+    func nextDeferredBatch(maxCount: Int, maxBytes: Int) async throws -> DeferredBatch? {
+        if let replanned { return try await replanned.nextDeferredBatch(maxCount: maxCount, maxBytes: maxBytes) }
+        guard PGDeferredChunks.canDefer(entry, query.filter) else { return nil }
+        let limits = BatchLimits(count: maxCount, bytes: maxBytes)
+        if let first = takePrefetched(limits) {
+            let docs: [DeferredDocument]
+            switch first {
+            case .documents(let plain): docs = plain.map { DeferredDocument($0) }
+            case .deferred(let deferred): docs = deferred
+            }
+            return handOut(docs, limits)
+        }
+        guard let current = progress, !current.isFinished else {
+            dropReadAhead()
+            return DeferredBatch(documents: [])
+        }
+        if let ahead = readAhead {
+            readAhead = nil
+            if ahead.limits.count <= maxCount, ahead.limits.bytes <= maxBytes,
+               let (docs, next) = try? await ahead.task.value,
+               (try? await engine.stillExists(entry)) == true {
+                guard progress != nil else { return DeferredBatch(documents: []) }
+                progress = next
+                return handOut(docs, limits)
+            }
+            ahead.task.cancel()
+        }
+        do {
+            let (docs, next) = try await engine.nextDeferredBatch(entry, progress: current, maxCount: maxCount, maxBytes: maxBytes,
+                                                                  averageHint: averageSize)
+            guard progress != nil else { return DeferredBatch(documents: []) }
+            progress = next
+            return handOut(docs, limits)
+        } catch is StalePlan {
+            return try await replan().nextDeferredBatch(maxCount: maxCount, maxBytes: maxBytes)
+        }
+    }
+
+    /// The prefetched first batch when `limits` are exactly those it was read with (its progress
+    /// becomes the cursor's); nil otherwise (it is dropped).
+    private func takePrefetched(_ limits: BatchLimits) -> Batch? {
+        guard let first = prefetched else { return nil }
+        prefetched = nil
+        guard progress != nil, first.limits == limits else { return nil }
+        progress = first.progress
+        return first.batch
+    }
+
+    /// Records a batch going out, and starts reading the next one.
+    private func handOut(_ docs: [DeferredDocument], _ limits: BatchLimits) -> DeferredBatch {
+        noteBatch(docs.count, docs.reduce(0) { $0 + $1.byteCount })
+        if let current = progress, !current.isFinished, !docs.isEmpty {
+            let engine = self.engine, entry = self.entry, hint = averageSize
+            readAhead = (limits, Task {
+                try await engine.nextDeferredBatch(entry, progress: current, maxCount: limits.count, maxBytes: limits.bytes,
+                                                   averageHint: hint)
+            })
+        }
+        return DeferredBatch(documents: docs)
+    }
+
+    private func noteBatch(_ count: Int, _ bytes: Int) {
+        guard count > 0 else { return }
+        returned = true
+        averageSize = bytes / count
+    }
+
+    /// Waits until the batch being read ahead, if any, has been read; false when none is (tests).
+    func settleReadAhead() async -> Bool {
+        guard let task = readAhead?.task else { return false }
+        _ = try? await task.value
+        return true
+    }
+
+    private func dropReadAhead() {
+        readAhead?.task.cancel()
+        readAhead = nil
+    }
+
+    /// An index the plan took as single-key turned multikey (``StalePlan``). Before any document
+    /// went out the query is planned again; afterwards it cannot go on.
+    private func replan() async throws -> any DocumentCursor {
+        dropReadAhead()
+        guard !returned else {
+            progress = nil
+            throw MongoError(.queryPlanKilled, "an index of \(entry.namespace) became multikey during the query")
+        }
+        let fresh = try await engine.find(query)
+        replanned = fresh
+        progress = nil
+        return fresh
     }
 
     var isExhausted: Bool {
@@ -142,6 +269,7 @@ actor PostgresCursor: DocumentCursor {
     func close() async {
         progress = nil
         prefetched = nil
+        dropReadAhead()
         await replanned?.close()
         replanned = nil
     }

@@ -1,6 +1,7 @@
 import BSON
 import Foundation
 import Logging
+import NIOCore
 @testable import PostgresStorage
 import Query
 import Storage
@@ -110,5 +111,103 @@ struct PostgresEngineTests {
         let updated = try await engine.update([UpdateStatement(filter: filter, update: try UpdateSpec(["$inc": .document(["hits": .int32(1)])]),
                                                                multi: true, upsert: false)], in: ns, ordered: true)
         #expect(updated.matched == 1 && updated.writeErrors.isEmpty)
+    }
+
+    /// Writes a deferred batch's documents out, as the reply writer does.
+    private func written(_ batch: DeferredBatch) throws -> [BSONDocument] {
+        try batch.documents.map { document in
+            var bytes = [UInt8](repeating: 0xEE, count: document.byteCount)
+            try bytes.withUnsafeMutableBytes { try document.write(into: $0) }
+            return try #require(BSONDocument(storedBytes: bytes))
+        }
+    }
+
+    @Test func chunkDownloadsAreDeferredAndReadOneBatchAhead() async throws {
+        let engine = try await Self.engine.value
+        let ns = namespace("fs.chunks")
+        _ = try await engine.createIndexes([spec("files_id_1_n_1", [("files_id", 1), ("n", 1)], unique: true)], on: ns)
+        let chunks = (0..<10).map { n -> BSONDocument in
+            ["_id": .int32(100 + n), "files_id": .int32(7), "n": .int32(n),
+             "data": .binary(BSONBinary(subtype: 0, data: (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(n)) }))]
+        }
+        _ = try await engine.insert(chunks, into: ns, ordered: true)
+        var query = FindQuery(namespace: ns, filter: try Filter(["files_id": .int32(7), "n": .document(["$gte": .int32(0)])]),
+                              sort: try SortSpec(["n": .int32(1)]))
+        query.firstBatch = BatchLimits(count: 3, bytes: 16 << 20)
+        let cursor = try await engine.find(query)
+        var out: [BSONDocument] = []
+        while let batch = try await cursor.nextDeferredBatch(maxCount: 3, maxBytes: 16 << 20), !batch.documents.isEmpty {
+            #expect(batch.documents.allSatisfy { $0.payloadBytes == 1000 })
+            out += try written(batch)
+        }
+        #expect(out == chunks)
+        #expect(await cursor.isExhausted)
+
+        // A batch read ahead is not handed out once the collection is gone.
+        let again = try await engine.find(query)
+        #expect(try await again.nextDeferredBatch(maxCount: 3, maxBytes: 16 << 20)?.documents.count == 3)
+        #expect(await (again as? PostgresCursor)?.settleReadAhead() == true)
+        _ = try await engine.dropCollection(ns)
+        var after: [BSONDocument] = []
+        do {
+            if let batch = try await again.nextDeferredBatch(maxCount: 3, maxBytes: 16 << 20) { after = try written(batch) }
+        } catch {}
+        #expect(after.isEmpty)
+        await again.close()
+
+        // Other filters, and other collections, are not deferred.
+        let other = try await engine.find(FindQuery(namespace: ns, filter: try Filter(["data": .document(["$exists": .bool(true)])])))
+        #expect(try await other.nextDeferredBatch(maxCount: 3, maxBytes: 1 << 20) == nil)
+    }
+}
+
+/// The stand-in documents of deferred chunk reads (no PostgreSQL needed).
+struct PGDeferredChunksTests {
+    private func buffer(_ doc: BSONDocument) -> ByteBuffer { ByteBuffer(bytes: doc.bytes) }
+
+    @Test func theStandInLacksOnlyThePayloadWhereverDataIs() throws {
+        let payload = [UInt8](repeating: 9, count: 300)
+        let docs: [BSONDocument] = [
+            ["_id": .objectId(ObjectId()), "files_id": .objectId(ObjectId()), "n": .int32(4), "data": .binary(BSONBinary(subtype: 0, data: payload))],
+            ["data": .binary(BSONBinary(subtype: 0, data: payload)), "n": .int64(4), "files_id": .string("f"), "x": .document(["a": .double(1)])],
+            ["_id": .int32(1), "t": .bool(true), "z": .null, "d": .decimal128(Decimal128(low: 1, high: 0x3040_0000_0000_0000)),
+             "data": .binary(BSONBinary(subtype: 0, data: payload)), "after": .array([.int32(1)])],
+        ]
+        for doc in docs {
+            let (stub, deferred) = try #require(PGDeferredChunks.read(buffer(doc)))
+            #expect(deferred.byteCount == doc.bytes.count)
+            #expect(deferred.payloadBytes == 300)
+            var expected = doc
+            expected.set("data", .binary(BSONBinary(subtype: 0, data: [])))
+            #expect(stub == expected)
+            var out = [UInt8](repeating: 0, count: deferred.byteCount)
+            try out.withUnsafeMutableBytes { try deferred.write(into: $0) }
+            #expect(out == doc.bytes)
+            var short = [UInt8](repeating: 0, count: deferred.byteCount - 1)
+            #expect(throws: (any Error).self) { try short.withUnsafeMutableBytes { try deferred.write(into: $0) } }
+        }
+    }
+
+    @Test func rowsItCannotWalkAreReadWholeAndBrokenFramingIsRefused() throws {
+        // A regular expression is not sized by the walk: the row is read whole (and still right).
+        let odd: BSONDocument = ["r": .regex(BSONRegex(pattern: "a", options: "")), "data": .binary(BSONBinary(subtype: 0, data: [1, 2]))]
+        let (whole, deferred) = try #require(PGDeferredChunks.read(buffer(odd)))
+        #expect(whole == odd)
+        #expect(deferred.payloadBytes == 2)
+        // No data field: the document itself.
+        let plain: BSONDocument = ["_id": .int32(1)]
+        #expect(try #require(PGDeferredChunks.read(buffer(plain))).0 == plain)
+        // Wrong length prefix, missing terminator, a length that runs past the end.
+        var bytes = odd.bytes
+        bytes[0] &+= 1
+        #expect(PGDeferredChunks.read(ByteBuffer(bytes: bytes)) == nil)
+        bytes = odd.bytes
+        bytes[bytes.count - 1] = 1
+        #expect(PGDeferredChunks.read(ByteBuffer(bytes: bytes)) == nil)
+        var lying = (["data": .binary(BSONBinary(subtype: 0, data: [1, 2, 3]))] as BSONDocument).bytes
+        lying[4 + 1 + 5] = 200
+        #expect(PGDeferredChunks.payloadRange(UnsafeRawBufferPointer(start: nil, count: 0)) == nil)
+        let range = lying.withUnsafeBytes { PGDeferredChunks.payloadRange($0) }
+        #expect(range == nil)
     }
 }
