@@ -14,10 +14,10 @@ extension Connection {
     /// checksum does not match, or its segment cannot be read: 301, counted and logged), the reply
     /// is that error instead, and no byte of the batch is sent.
     func writeDeferred(_ reply: DeferredCursorReply, responseTo: Int32, context: CommandContext) -> ByteBuffer {
-        let allocator = channel.channel.allocator
-        var buffer = allocator.buffer(capacity: Connection.opMsgFraming + reply.byteCount)
+        var buffer = spareReply.take(capacity: Connection.opMsgFraming + reply.byteCount, allocator: channel.channel.allocator)
         do {
             try Connection.writeDeferred(reply, requestID: nextReplyID(), responseTo: responseTo, to: &buffer)
+            spareReply.keep(buffer)
             return buffer
         } catch {
             context.logger.error("data corruption detected: \(error)")

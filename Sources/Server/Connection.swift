@@ -35,6 +35,8 @@ struct Connection {
     /// The server's cap on inflated OP_COMPRESSED bytes in flight (`--maxIncomingBytesInFlight`),
     /// separate from the frame handler's budget (see ``reserveInflation(for:)``).
     var inflatedBytes: IncomingByteBudget? = nil
+    /// The last download batch's outbound buffer, reused for the next one (``SpareReplyBuffer``).
+    let spareReply = SpareReplyBuffer()
 
     func run() async {
         let nio = channel.channel
@@ -209,6 +211,7 @@ struct Connection {
                 }
                 buffer = writeDeferred(deferred, responseTo: requestID, context: context)
             } else {
+                spareReply.drop()
                 buffer = allocator.buffer(capacity: reply.bytes.count + 64)
                 OpMsg.writeReply(reply, requestID: nextReplyID(), responseTo: requestID, to: &buffer)
             }
