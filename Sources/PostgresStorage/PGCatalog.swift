@@ -1,4 +1,5 @@
 import BSON
+import PostgresNIO
 import Query
 import Storage
 import Synchronization
@@ -143,12 +144,36 @@ enum PGCatalog {
         let version = row.int(1)
         let multikey = Set(row.ints(2))
         if var cached = cache.get(namespace), cached.id == id, cached.version == version {
-            for i in cached.indexes.indices where multikey.contains(cached.indexes[i].id) { cached.indexes[i].multikey = true }
+            var changed = false
+            for i in cached.indexes.indices where multikey.contains(cached.indexes[i].id) && !cached.indexes[i].multikey {
+                cached.indexes[i].multikey = true
+                changed = true
+            }
+            // An index turns multikey once and stays so until it is dropped (which bumps the
+            // version): the cache may keep the flag, so the next read's check matches.
+            if changed { cache.set(namespace, cached) }
             return cached
         }
         let loaded = try entries(s, where: "c.id = $1", [.int(id)]).first
         cache.set(namespace, loaded)
         return loaded
+    }
+
+    /// Sends, ahead of a read's own statements, the check that a cached entry is still the
+    /// collection's (``confirms(_:_:)`` reads the answer): same id, same version, and no index
+    /// multikey that the entry has as single-key.
+    static func sendCheck(_ s: PGSession, _ entry: PGCollection) throws {
+        try s.sendAhead("""
+            SELECT c.version, ARRAY(SELECT i.id FROM gl_indexes i WHERE i.collection_id = c.id AND i.multikey)
+            FROM gl_collections c WHERE c.id = $1
+            """, [.int(entry.id)])
+    }
+
+    /// Whether the rows of ``sendCheck(_:_:)`` confirm `entry`.
+    static func confirms(_ rows: [PostgresRow], _ entry: PGCollection) -> Bool {
+        guard let row = rows.first, row.int(0) == entry.version else { return false }
+        let multikey = Set(row.ints(1))
+        return entry.indexes.allSatisfy { $0.multikey || !multikey.contains($0.id) }
     }
 
     /// Every collection matching a condition on `c` (gl_collections), indexes included.

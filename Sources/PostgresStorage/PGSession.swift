@@ -153,6 +153,28 @@ final class PGSession: @unchecked Sendable {
         return true
     }
 
+    /// A statement sent ahead of the next ones, whose rows the caller reads afterwards
+    /// (``aheadRows()``): the catalog check of a read runs in the same round trip as its scan.
+    private var ahead: EventLoopFuture<PostgresQueryResult>?
+
+    /// Sends a statement now without waiting; its rows come from ``aheadRows()``.
+    func sendAhead(_ sql: String, _ values: [PGValue]) throws {
+        if let broken { throw broken }
+        ahead = connection.query(try makeQuery(sql, values), logger: logger)
+    }
+
+    /// The rows of the statement ``sendAhead(_:_:)`` sent (waiting for it if nothing else did).
+    func aheadRows() throws -> [PostgresRow] {
+        guard let future = ahead else { return [] }
+        ahead = nil
+        do {
+            return try future.wait().rows
+        } catch {
+            broken = error
+            throw error
+        }
+    }
+
     /// Waits for every sent statement.
     func flush() throws {
         if let broken { throw broken }

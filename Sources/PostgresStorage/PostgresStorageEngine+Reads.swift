@@ -7,34 +7,66 @@ extension PostgresStorageEngine {
     /// whole sort; otherwise it also reads the first batch when the query names it
     /// (``FindQuery/firstBatch``: the `find` command asks for it at once, so a lookup of one small
     /// document costs one lease instead of two), and the cursor reads later batches as they are asked
-    /// for (each a fresh statement resumed by key, so nothing is read ahead that a dropped
-    /// collection or a getMore's own time limit should have stopped).
+    /// for (each a fresh statement resumed by key; only a GridFS download reads its next batch
+    /// ahead, handed out only while the collection exists — see ``PostgresCursor``).
+    ///
+    /// When this daemon has the collection's catalog entry cached, the catalog check is sent
+    /// ahead of the scan on the same connection and read after it (``PGCatalog/sendCheck(_:_:)``):
+    /// a small `find` is one round trip instead of two. If the check does not confirm the cached
+    /// entry (another daemon changed the collection) or the speculative scan fails, its result is
+    /// dropped and the query runs again the ordinary way.
     public func find(_ query: FindQuery) async throws -> any DocumentCursor {
-        enum Start: Sendable {
-            case empty
-            case sorted([BSONDocument])
-            case scanning(PGCollection, QueryProgress, PostgresCursor.Prefetched?)
+        if let cached = catalogCache.get(query.namespace),
+           let start = try? await withSession({ s -> Start? in
+               try PGCatalog.sendCheck(s, cached)
+               let start: Start
+               do {
+                   start = try Self.start(s, cached, query)
+               } catch {
+                   _ = try? s.aheadRows()  // nothing stays in flight when the connection goes back
+                   throw error
+               }
+               return PGCatalog.confirms(try s.aheadRows(), cached) ? start : nil
+           }) ?? nil {
+            return cursor(start, query)
         }
         let start = try await replanning { try await withSession { s -> Start in
             guard let entry = try PGCatalog.entry(s, query.namespace, lock: nil) else { return .empty }
-            let plan = try QueryPlanner.plan(filter: query.filter, sort: query.sort, indexes: entry.descriptors, hint: query.hint)
-            var progress = QueryProgress(plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
-            if let sort = query.sort, !plan.providesSort {
-                let scanner = PGScanner(session: s, entry: entry, lockRows: false)
-                return .sorted(try progress.sorted(scanner, by: sort, memoryLimit: query.sortMemoryLimit).map(\.doc))
-            }
-            guard let limits = query.firstBatch, limits.count > 0 else { return .scanning(entry, progress, nil) }
-            let before = progress
-            if PGDeferredChunks.canDefer(entry, query.filter) {
-                let slot = PGDeferredChunks.Slot()
-                let scanner = PGScanner(session: s, entry: entry, lockRows: false, budget: (limits.count, limits.bytes), deferred: slot)
-                let docs = try progress.next(scanner, maxCount: limits.count, maxBytes: limits.bytes) { _, _ in try slot.take() }
-                return .scanning(entry, before, PostgresCursor.Prefetched(limits: limits, batch: .deferred(docs), progress: progress))
-            }
-            let scanner = PGScanner(session: s, entry: entry, lockRows: false, budget: (limits.count, limits.bytes))
-            let docs = try progress.next(scanner, maxCount: limits.count, maxBytes: limits.bytes)
-            return .scanning(entry, before, PostgresCursor.Prefetched(limits: limits, batch: .documents(docs), progress: progress))
+            return try Self.start(s, entry, query)
         } }
+        return cursor(start, query)
+    }
+
+    /// How a query starts: nothing, a sorted result, or a scan with its first batch.
+    enum Start: Sendable {
+        case empty
+        case sorted([BSONDocument])
+        case scanning(PGCollection, QueryProgress, PostgresCursor.Prefetched?)
+    }
+
+    /// Plans the query on `entry` and runs what runs at once: a blocking sort whole, otherwise
+    /// the first batch when the query names it.
+    private static func start(_ s: PGSession, _ entry: PGCollection, _ query: FindQuery) throws -> Start {
+        let plan = try QueryPlanner.plan(filter: query.filter, sort: query.sort, indexes: entry.descriptors, hint: query.hint)
+        var progress = QueryProgress(plan: plan, filter: query.filter, skip: query.skip, limit: query.limit)
+        if let sort = query.sort, !plan.providesSort {
+            let scanner = PGScanner(session: s, entry: entry, lockRows: false)
+            return .sorted(try progress.sorted(scanner, by: sort, memoryLimit: query.sortMemoryLimit).map(\.doc))
+        }
+        guard let limits = query.firstBatch, limits.count > 0 else { return .scanning(entry, progress, nil) }
+        let before = progress
+        if PGDeferredChunks.canDefer(entry, query.filter) {
+            let slot = PGDeferredChunks.Slot()
+            let scanner = PGScanner(session: s, entry: entry, lockRows: false, budget: (limits.count, limits.bytes), deferred: slot)
+            let docs = try progress.next(scanner, maxCount: limits.count, maxBytes: limits.bytes) { _, _ in try slot.take() }
+            return .scanning(entry, before, PostgresCursor.Prefetched(limits: limits, batch: .deferred(docs), progress: progress))
+        }
+        let scanner = PGScanner(session: s, entry: entry, lockRows: false, budget: (limits.count, limits.bytes))
+        let docs = try progress.next(scanner, maxCount: limits.count, maxBytes: limits.bytes)
+        return .scanning(entry, before, PostgresCursor.Prefetched(limits: limits, batch: .documents(docs), progress: progress))
+    }
+
+    private func cursor(_ start: Start, _ query: FindQuery) -> any DocumentCursor {
         switch start {
         case .empty: return ArrayCursor([])
         case .sorted(let docs): return ArrayCursor(docs)
