@@ -214,12 +214,16 @@ actor PostgresCursor: DocumentCursor {
         }
         if let ahead = readAhead {
             readAhead = nil
-            if ahead.limits.count <= maxCount, ahead.limits.bytes <= maxBytes,
-               let (docs, next) = try? await ahead.task.value,
-               (try? await engine.stillExists(entry)) == true {
-                guard progress != nil else { return DeferredBatch(documents: []) }
-                progress = next
-                return handOut(docs, limits)
+            if ahead.limits.count <= maxCount, ahead.limits.bytes <= maxBytes {
+                // The existence check runs while the batch read ahead is still coming.
+                let engine = self.engine, entry = self.entry
+                async let exists = (try? await engine.stillExists(entry)) == true
+                let read = try? await ahead.task.value
+                if await exists, let (docs, next) = read {
+                    guard progress != nil else { return DeferredBatch(documents: []) }
+                    progress = next
+                    return handOut(docs, limits)
+                }
             }
             ahead.task.cancel()
         }
